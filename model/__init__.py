@@ -1,0 +1,1 @@
+"""The scoring core shared by the service and training: contracts, features, history, model artifact."""

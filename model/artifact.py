@@ -1,0 +1,196 @@
+"""The model artifact: a LightGBM booster with its calibration, market profile and manifest, verified on load."""
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import orjson
+from pydantic import BaseModel, ConfigDict
+
+from model.features import FEATURES, FeatureMatrix
+from model.market_profile import MarketProfile
+
+ARTIFACT_FORMAT = 1
+BOOSTER_FILE = "model.txt"
+CALIBRATION_FILE = "calibration.json"
+PROFILE_FILE = "market_profile.json"
+MANIFEST_FILE = "manifest.json"
+
+
+class ArtifactError(Exception):
+    """The artifact is missing, altered, or was built for other features than this code computes."""
+
+
+class FeatureEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    description: str
+    kind: str
+    monotone: int
+    levels: list[str]
+
+
+class ThresholdEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    inspection_rate: float
+    threshold: float
+
+
+class Manifest(BaseModel):
+    """What `manifest.json` holds; every file of the artifact is listed with its sha256."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, protected_namespaces=())
+    format: int
+    version: str
+    created_at: str
+    files: dict[str, str]
+    features: list[FeatureEntry]
+    training: dict[str, str | int | float]
+    metrics: dict[str, float | int | str | list[dict[str, float]]]
+    thresholds: list[ThresholdEntry]
+    market_profile_sha256: str
+
+
+def current_feature_entries() -> list[FeatureEntry]:
+    return [
+        FeatureEntry(
+            name=f.name, description=f.description, kind=f.kind, monotone=f.monotone, levels=list(f.levels)
+        )
+        for f in FEATURES
+    ]
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Isotonic map from raw booster score to probability, applied by linear interpolation."""
+
+    raw: list[float]
+    probability: list[float]
+
+    def apply(self, raw_scores: FeatureMatrix) -> FeatureMatrix:
+        return np.interp(raw_scores, self.raw, self.probability)
+
+    def to_json(self) -> bytes:
+        return orjson.dumps({"raw": self.raw, "probability": self.probability})
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> "Calibration":
+        document = orjson.loads(raw)
+        if len(document["raw"]) != len(document["probability"]) or not document["raw"]:
+            raise ArtifactError("calibration table is empty or ragged")
+        return cls(raw=list(document["raw"]), probability=list(document["probability"]))
+
+
+class ModelArtifact:
+    """A verified artifact, ready to score feature matrices built by `model.features`."""
+
+    def __init__(
+        self,
+        directory: Path,
+        manifest: Manifest,
+        booster: lgb.Booster,
+        calibration: Calibration,
+        profile: MarketProfile,
+    ) -> None:
+        self.directory = directory
+        self.manifest = manifest
+        self.booster = booster
+        self.calibration = calibration
+        self.profile = profile
+
+    @property
+    def version(self) -> str:
+        return self.manifest.version
+
+    @classmethod
+    def load(cls, directory: Path) -> "ModelArtifact":
+        """Load and verify: every listed file's hash, the feature list, and the booster's own feature names."""
+        manifest_path = directory / MANIFEST_FILE
+        if not manifest_path.is_file():
+            raise ArtifactError(f"no {MANIFEST_FILE} in {directory}")
+        manifest = Manifest.model_validate_json(manifest_path.read_bytes())
+        if manifest.format != ARTIFACT_FORMAT:
+            raise ArtifactError(f"artifact format {manifest.format} is not {ARTIFACT_FORMAT}")
+        for required in (BOOSTER_FILE, CALIBRATION_FILE, PROFILE_FILE):
+            if required not in manifest.files:
+                raise ArtifactError(f"manifest does not list {required}")
+        for name, expected in manifest.files.items():
+            path = directory / name
+            if not path.is_file():
+                raise ArtifactError(f"{name} is listed in the manifest but missing")
+            if sha256_file(path) != expected:
+                raise ArtifactError(f"{name} does not match its sha256 in the manifest")
+        if manifest.features != current_feature_entries():
+            raise ArtifactError(
+                "the artifact was trained on other features than this code computes; retrain it"
+            )
+        booster = lgb.Booster(model_file=str(directory / BOOSTER_FILE))
+        if booster.feature_name() != [f.name for f in FEATURES]:
+            raise ArtifactError("the booster's feature names differ from the manifest")
+        profile = MarketProfile.load(directory / PROFILE_FILE)
+        if profile.sha256() != manifest.market_profile_sha256:
+            raise ArtifactError("the market profile does not match the manifest's market_profile_sha256")
+        calibration = Calibration.from_json((directory / CALIBRATION_FILE).read_bytes())
+        return cls(directory, manifest, booster, calibration, profile)
+
+    def raw_scores(self, features: FeatureMatrix) -> FeatureMatrix:
+        if len(features) == 0:
+            return np.zeros(0)
+        return np.asarray(self.booster.predict(features, raw_score=True, num_threads=1), dtype=np.float64)
+
+    def predict(self, features: FeatureMatrix) -> FeatureMatrix:
+        """Calibrated probability that each item carries drugs."""
+        return self.calibration.apply(self.raw_scores(features))
+
+    def contributions(self, features: FeatureMatrix) -> FeatureMatrix:
+        """Per-feature contributions to the raw score (SHAP values); the last column is the bias."""
+        return np.asarray(self.booster.predict(features, pred_contrib=True, num_threads=1), dtype=np.float64)
+
+    def threshold_for_rate(self, inspection_rate: float) -> float:
+        """The probability threshold that selected `inspection_rate` of items in the validation period."""
+        table = sorted(self.manifest.thresholds, key=lambda t: t.inspection_rate)
+        rates = [t.inspection_rate for t in table]
+        thresholds = [t.threshold for t in table]
+        return float(np.interp(inspection_rate, rates, thresholds))
+
+
+def write_artifact(
+    directory: Path,
+    *,
+    booster: lgb.Booster,
+    calibration: Calibration,
+    profile: MarketProfile,
+    version: str,
+    created_at: str,
+    training: dict[str, str | int | float],
+    metrics: dict[str, float | int | str | list[dict[str, float]]],
+    thresholds: list[ThresholdEntry],
+    extra_files: dict[str, bytes] | None = None,
+) -> Manifest:
+    """Write every file, then the manifest that lists their hashes (last, so a partial write never loads)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    booster.save_model(str(directory / BOOSTER_FILE))
+    (directory / CALIBRATION_FILE).write_bytes(calibration.to_json())
+    profile_sha = profile.save(directory / PROFILE_FILE)
+    for name, content in (extra_files or {}).items():
+        (directory / name).write_bytes(content)
+    names = [BOOSTER_FILE, CALIBRATION_FILE, PROFILE_FILE, *(extra_files or {})]
+    manifest = Manifest(
+        format=ARTIFACT_FORMAT,
+        version=version,
+        created_at=created_at,
+        files={name: sha256_file(directory / name) for name in names},
+        features=current_feature_entries(),
+        training=training,
+        metrics=metrics,
+        thresholds=thresholds,
+        market_profile_sha256=profile_sha,
+    )
+    (directory / MANIFEST_FILE).write_bytes(orjson.dumps(manifest.model_dump(), option=orjson.OPT_INDENT_2))
+    return manifest

@@ -1,0 +1,103 @@
+"""Pseudonymous entity keys for parties, addresses, postcode areas and corridors (keyed HMAC)."""
+
+import hashlib
+import hmac
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+
+from model.shipment import Party, Shipment
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+class EntityKind(StrEnum):
+    SENDER = "snd"
+    SENDER_ADDRESS = "sad"
+    SENDER_AREA = "sar"
+    ADDRESSEE = "adr"
+    ADDRESSEE_ADDRESS = "aad"
+    CORRIDOR = "cor"
+
+
+def normalise_text(text: str | None) -> str:
+    """Case-, accent-, punctuation- and spacing-insensitive form of a name or address line."""
+    if not text:
+        return ""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    return _NON_ALNUM.sub(" ", folded).strip()
+
+
+def normalise_postcode(postcode: str | None) -> str:
+    return normalise_text(postcode).replace(" ", "").upper()
+
+
+def postcode_area(postcode: str | None) -> str:
+    """The postcode without its last two characters (NL 1012AB -> 1012, DE 10115 -> 101), at most 4 long."""
+    code = normalise_postcode(postcode)
+    return code[: min(4, len(code) - 2)] if len(code) > 2 else ""
+
+
+@dataclass(frozen=True, slots=True)
+class EntityKeys:
+    """The history keys of one shipment; a key is None when the item does not identify that entity."""
+
+    sender: str | None
+    sender_address: str | None
+    sender_area: str | None
+    addressee: str | None
+    addressee_address: str | None
+    corridor: str
+
+    def items(self) -> list[tuple[EntityKind, str]]:
+        pairs = [
+            (EntityKind.SENDER, self.sender),
+            (EntityKind.SENDER_ADDRESS, self.sender_address),
+            (EntityKind.SENDER_AREA, self.sender_area),
+            (EntityKind.ADDRESSEE, self.addressee),
+            (EntityKind.ADDRESSEE_ADDRESS, self.addressee_address),
+            (EntityKind.CORRIDOR, self.corridor),
+        ]
+        return [(kind, key) for kind, key in pairs if key is not None]
+
+
+class Pseudonymiser:
+    """Turns clear-text parties into keyed hashes; the same key must be used wherever keys are compared."""
+
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) < 16:
+            raise ValueError("the pseudonymisation secret must be at least 16 bytes")
+        self._secret = secret
+
+    def key(self, kind: EntityKind, *parts: str) -> str:
+        message = "\x1f".join((kind.value, *parts)).encode()
+        return f"{kind.value}:{hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:32]}"
+
+    def address_key(self, kind: EntityKind, party: Party) -> str | None:
+        lines = " ".join(normalise_text(line) for line in party.address_lines).strip()
+        if not lines:
+            return None
+        return self.key(kind, party.country, normalise_postcode(party.postcode), lines)
+
+    def party_key(self, kind: EntityKind, party: Party) -> str | None:
+        name = normalise_text(party.business_name or party.name)
+        lines = " ".join(normalise_text(line) for line in party.address_lines).strip()
+        if not name and not lines:
+            return None
+        return self.key(kind, party.country, normalise_postcode(party.postcode), lines, name)
+
+    def area_key(self, party: Party) -> str | None:
+        area = postcode_area(party.postcode)
+        return self.key(EntityKind.SENDER_AREA, party.country, area) if area else None
+
+    def keys_for(self, shipment: Shipment) -> EntityKeys:
+        origin, destination = shipment.corridor
+        return EntityKeys(
+            sender=self.party_key(EntityKind.SENDER, shipment.sender),
+            sender_address=self.address_key(EntityKind.SENDER_ADDRESS, shipment.sender),
+            sender_area=self.area_key(shipment.sender),
+            addressee=self.party_key(EntityKind.ADDRESSEE, shipment.addressee),
+            addressee_address=self.address_key(EntityKind.ADDRESSEE_ADDRESS, shipment.addressee),
+            corridor=f"{EntityKind.CORRIDOR.value}:{origin}-{destination}",
+        )

@@ -1,0 +1,165 @@
+"""Party history: per-entity decayed counts, recent counterparties, holds and seizures, and its store interface.
+
+All arithmetic lives here, so the in-memory store used by training replay and the SQL store used by the
+service produce identical features: a store only loads and saves `EntityState` records.
+"""
+
+import math
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+DAY = 86_400.0
+SHORT_TAU = 7 * DAY
+LONG_TAU = 90 * DAY
+RECENT_LIMIT = 32
+COUNTERPARTY_KEY_LENGTH = 12
+
+
+@dataclass(frozen=True, slots=True)
+class EntityState:
+    """What the service knows about one entity key, as of `last_seen` (epoch seconds)."""
+
+    first_seen: float
+    last_seen: float
+    items_short: float
+    items_long: float
+    counterparties: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    holds: int = 0
+    seizures: int = 0
+    last_seizure_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EntityView:
+    """An entity's history as seen at one moment, before the item being scored is counted."""
+
+    items_7d: float
+    items_90d: float
+    distinct_counterparties: int
+    distinct_countries: int
+    age_days: float
+    holds: int
+    seizures: int
+    days_since_seizure: float
+
+
+UNSEEN = EntityView(
+    items_7d=0.0,
+    items_90d=0.0,
+    distinct_counterparties=0,
+    distinct_countries=0,
+    age_days=math.nan,
+    holds=0,
+    seizures=0,
+    days_since_seizure=math.nan,
+)
+
+
+def _decayed(value: float, since: float, now: float, tau: float) -> float:
+    return value * math.exp(-(now - since) / tau) if now > since else value
+
+
+def view_at(state: EntityState | None, now: float) -> EntityView:
+    """The entity's history at `now`; items logged after `now` (out-of-order arrivals) are not decayed."""
+    if state is None:
+        return UNSEEN
+    return EntityView(
+        items_7d=_decayed(state.items_short, state.last_seen, now, SHORT_TAU),
+        items_90d=_decayed(state.items_long, state.last_seen, now, LONG_TAU),
+        distinct_counterparties=len(state.counterparties),
+        distinct_countries=len(state.countries),
+        age_days=max(0.0, now - state.first_seen) / DAY,
+        holds=state.holds,
+        seizures=state.seizures,
+        days_since_seizure=(
+            math.nan if state.last_seizure_at is None else max(0.0, now - state.last_seizure_at) / DAY
+        ),
+    )
+
+
+def _remember(recent: tuple[str, ...], value: str | None) -> tuple[str, ...]:
+    """Most-recently-seen distinct values, oldest first, at most RECENT_LIMIT of them."""
+    if not value:
+        return recent
+    kept = (*(v for v in recent if v != value), value)
+    return kept[-RECENT_LIMIT:]
+
+
+def _add_item(value: float, last_seen: float, now: float, tau: float) -> float:
+    if now >= last_seen:
+        return value * math.exp(-(now - last_seen) / tau) + 1.0
+    return value + math.exp(-(last_seen - now) / tau)
+
+
+def record_item(
+    state: EntityState | None, now: float, counterparty: str | None, country: str | None
+) -> EntityState:
+    """The state after one more item of this entity at `now`."""
+    short_counterparty = counterparty[-COUNTERPARTY_KEY_LENGTH:] if counterparty else None
+    if state is None:
+        return EntityState(
+            first_seen=now,
+            last_seen=now,
+            items_short=1.0,
+            items_long=1.0,
+            counterparties=_remember((), short_counterparty),
+            countries=_remember((), country),
+        )
+    return EntityState(
+        first_seen=min(state.first_seen, now),
+        last_seen=max(state.last_seen, now),
+        items_short=_add_item(state.items_short, state.last_seen, now, SHORT_TAU),
+        items_long=_add_item(state.items_long, state.last_seen, now, LONG_TAU),
+        counterparties=_remember(state.counterparties, short_counterparty),
+        countries=_remember(state.countries, country),
+        holds=state.holds,
+        seizures=state.seizures,
+        last_seizure_at=state.last_seizure_at,
+    )
+
+
+def record_seizure(state: EntityState | None, at: float) -> EntityState | None:
+    """The state after a seizure linked to this entity became known at `at`."""
+    if state is None:
+        return None
+    latest = at if state.last_seizure_at is None else max(state.last_seizure_at, at)
+    return replace(state, seizures=state.seizures + 1, last_seizure_at=latest)
+
+
+class HistoryStore(Protocol):
+    """Loads and saves entity states. Implementations: `InMemoryHistoryStore`, the service's SQL store."""
+
+    def load(self, keys: Iterable[str]) -> dict[str, EntityState]: ...
+
+    def save(self, states: Mapping[str, EntityState]) -> None: ...
+
+
+class InMemoryHistoryStore:
+    """A dict of entity states, for training replay and tests."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, EntityState] = {}
+
+    def load(self, keys: Iterable[str]) -> dict[str, EntityState]:
+        return {key: self.states[key] for key in keys if key in self.states}
+
+    def save(self, states: Mapping[str, EntityState]) -> None:
+        self.states.update(states)
+
+
+def record_hold(states: MutableMapping[str, EntityState], keys: Iterable[str]) -> None:
+    """Count a held item against every entity it names (the item itself was already recorded)."""
+    for key in keys:
+        state = states.get(key)
+        if state is not None:
+            states[key] = replace(state, holds=state.holds + 1)
+
+
+def link_seizure(states: MutableMapping[str, EntityState], keys: Iterable[str], at: float) -> None:
+    """Link a seizure that became known at `at` to every entity the seized item named."""
+    for key in keys:
+        updated = record_seizure(states.get(key), at)
+        if updated is not None:
+            states[key] = updated

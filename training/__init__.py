@@ -1,0 +1,1 @@
+"""Offline learning: market listings, simulation, datasets, training and evaluation."""

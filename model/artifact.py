@@ -33,9 +33,12 @@ class FeatureEntry(BaseModel):
 
 
 class ThresholdEntry(BaseModel):
+    """Items whose raw score is at least `raw_score` made up `inspection_rate` of the validation period."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     inspection_rate: float
-    threshold: float
+    raw_score: float
+    probability: float
 
 
 class Manifest(BaseModel):
@@ -145,7 +148,7 @@ class ModelArtifact:
         return np.asarray(self.booster.predict(features, raw_score=True, num_threads=1), dtype=np.float64)
 
     def predict(self, features: FeatureMatrix) -> FeatureMatrix:
-        """Calibrated probability that each item carries drugs."""
+        """Calibrated probability that each item carries drugs (ties are common: rank by raw_scores)."""
         return self.calibration.apply(self.raw_scores(features))
 
     def contributions(self, features: FeatureMatrix) -> FeatureMatrix:
@@ -153,11 +156,14 @@ class ModelArtifact:
         return np.asarray(self.booster.predict(features, pred_contrib=True, num_threads=1), dtype=np.float64)
 
     def threshold_for_rate(self, inspection_rate: float) -> float:
-        """The probability threshold that selected `inspection_rate` of items in the validation period."""
+        """The raw-score threshold that selected `inspection_rate` of the validation period's items.
+
+        Interpolated in log-rate between table rows; rates outside the table take its nearest row.
+        """
         table = sorted(self.manifest.thresholds, key=lambda t: t.inspection_rate)
-        rates = [t.inspection_rate for t in table]
-        thresholds = [t.threshold for t in table]
-        return float(np.interp(inspection_rate, rates, thresholds))
+        rates = np.log([t.inspection_rate for t in table])
+        thresholds = [t.raw_score for t in table]
+        return float(np.interp(np.log(inspection_rate), rates, thresholds))
 
 
 def write_artifact(

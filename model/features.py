@@ -24,11 +24,34 @@ from model.shipment import (
 )
 
 FeatureMatrix = npt.NDArray[np.float64]
-VAGUE_WORDS = frozenset({
-    "gift", "gifts", "present", "presents", "stuff", "item", "items", "goods", "sample", "samples",
-    "things", "product", "products", "misc", "various", "clothes", "clothing", "documents", "document",
-    "papers", "paper", "personal", "accessories", "parts",
-})  # fmt: skip
+VAGUE_WORDS = frozenset(
+    {
+        "gift",
+        "gifts",
+        "present",
+        "presents",
+        "stuff",
+        "item",
+        "items",
+        "goods",
+        "sample",
+        "samples",
+        "things",
+        "product",
+        "products",
+        "misc",
+        "various",
+        "clothes",
+        "clothing",
+        "documents",
+        "document",
+        "papers",
+        "paper",
+        "personal",
+        "accessories",
+        "parts",
+    }
+)
 DOCUMENTS_MAX_PLAUSIBLE_G = 100.0
 
 

@@ -1,0 +1,1 @@
+"""The Parcel Radar HTTP service: assessment API, review workflow, persistence and officer pages."""

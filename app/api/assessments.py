@@ -1,0 +1,164 @@
+"""Partner routes: assess a batch of shipments, read one assessment back."""
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import select
+
+from app.api.deps import PartnerDep, ScorerDep, SessionDep, SettingsDep
+from app.credentials import PartnerKind
+from app.db.tables import Assessment
+from app.errors import InvalidRequest, NotFound, UnsupportedMediaType, field_errors
+from app.schemas import AssessmentResponse, AssessmentView, ItemError
+from app.services.assessments import AssessmentPolicy, assess_batch
+from model.shipment import Shipment
+
+router = APIRouter(prefix="/v1", tags=["assessments"])
+_shipment = TypeAdapter(Shipment)
+_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing, unknown or revoked API key"},
+    403: {"description": "The credential is not a partner key"},
+    413: {"description": "Body larger than the configured limit"},
+    415: {"description": "Body is not application/json"},
+    422: {"description": "Invalid items, reported by index and field path"},
+    503: {"description": "No model loaded"},
+}
+
+
+@dataclass(frozen=True)
+class RawBody:
+    content: bytes
+    content_type: str | None
+
+
+async def _raw_body(request: Request) -> RawBody:
+    return RawBody(await request.body(), request.headers.get("content-type"))
+
+
+RawBodyDep = Annotated[RawBody, Depends(_raw_body)]
+
+
+def _json_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
+    if (content_type or "").split(";")[0].strip().lower() != "application/json":
+        raise UnsupportedMediaType("send the batch as application/json")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequest(
+            [{"loc": "", "path": [], "message": f"invalid JSON: {exc}", "type": "json_invalid"}]
+        ) from exc
+    if not isinstance(body, dict):
+        raise InvalidRequest(
+            [{"loc": "", "path": [], "message": "the body is a JSON object", "type": "dict_type"}]
+        )
+    return body
+
+
+def _envelope(body: dict[str, Any], max_items: int) -> tuple[list[Any], bool]:
+    problems = [
+        {"loc": key, "path": [key], "message": "unknown field", "type": "extra_forbidden"}
+        for key in body
+        if key not in {"items", "partial"}
+    ]
+    items, partial = body.get("items"), body.get("partial", False)
+    if not isinstance(items, list) or not 1 <= len(items) <= max_items:
+        problems.append(
+            {
+                "loc": "items",
+                "path": ["items"],
+                "type": "items_count",
+                "message": f"items is a list of 1 to {max_items} shipments",
+            }
+        )
+    if not isinstance(partial, bool):
+        problems.append({"loc": "partial", "path": ["partial"], "message": "a boolean", "type": "bool_type"})
+    if problems:
+        raise InvalidRequest(problems)
+    assert isinstance(items, list)
+    return items, partial
+
+
+def _validate_items(
+    raw_items: list[Any], partner_kind: str
+) -> tuple[list[tuple[int, Shipment]], list[ItemError]]:
+    valid: list[tuple[int, Shipment]] = []
+    errors: list[ItemError] = []
+    seen: dict[tuple[str, str], int] = {}
+    for index, raw in enumerate(raw_items):
+        prefix = ("items", index)
+        try:
+            shipment = _shipment.validate_python(raw)
+        except ValidationError as exc:
+            errors.append(ItemError(index=index, errors=field_errors(exc.errors(), prefix)))
+            continue
+        problem = None
+        natural_key = (shipment.item_id, shipment.posting.posted_at.date().isoformat())
+        if partner_kind == PartnerKind.POST and shipment.item_id_scheme != "s10":
+            problem = ("item_id_scheme", "posts file UPU S10 item ids; waybills are for courier partners")
+        elif natural_key in seen:
+            problem = ("item_id", f"the same item (id and posting date) is also at index {seen[natural_key]}")
+        if problem:
+            path = [*prefix, problem[0]]
+            detail = {
+                "loc": ".".join(map(str, path)),
+                "path": path,
+                "message": problem[1],
+                "type": "value_error",
+            }
+            errors.append(ItemError(index=index, errors=[detail]))
+            continue
+        seen[natural_key] = index
+        valid.append((index, shipment))
+    return valid, errors
+
+
+@router.post(
+    "/assessments",
+    response_model=AssessmentResponse,
+    responses=_ERROR_RESPONSES,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AssessmentRequest"}}},
+        }
+    },
+)
+def assess(
+    body: RawBodyDep, session: SessionDep, scorer: ScorerDep, partner: PartnerDep, settings: SettingsDep
+) -> AssessmentResponse:
+    """Assess a batch: one decision per item (release or hold), committed before the answer is sent.
+
+    All-or-nothing by default: one invalid item rejects the batch with 422 listing every error by index and
+    field path. With `"partial": true` the valid items are assessed and the invalid ones reported.
+    """
+    items, partial = _envelope(_json_body(body.content, body.content_type), settings.max_batch_items)
+    valid, errors = _validate_items(items, partner.kind)
+    if errors and (not partial or not valid):
+        raise InvalidRequest([e.model_dump() for e in errors])
+    policy = AssessmentPolicy(
+        inspection_rate=settings.inspection_rate, party_retention_days=settings.party_retention_days
+    )
+    return assess_batch(session, scorer=scorer, partner=partner, items=valid, policy=policy, errors=errors)
+
+
+@router.get("/assessments/{assessment_id}", response_model=AssessmentView, responses={404: {}})
+def read_assessment(assessment_id: str, session: SessionDep, partner: PartnerDep) -> AssessmentView:
+    """One of this partner's assessments (another partner's is reported as not found)."""
+    row = session.scalar(
+        select(Assessment).where(Assessment.id == assessment_id, Assessment.partner_id == partner.id)
+    )
+    if row is None:
+        raise NotFound(f"no assessment {assessment_id!r}")
+    return AssessmentView.model_validate(
+        {
+            "assessment_id": row.id,
+            "batch_id": row.batch_id,
+            "item_id": row.item_id,
+            "decision": row.decision,
+            "referral": row.referral,
+            "assessed_at": row.created_at,
+        }
+    )

@@ -1,0 +1,30 @@
+"""Liveness and readiness probes."""
+
+from fastapi import APIRouter, Request
+from sqlalchemy import text
+
+from app.errors import OrjsonResponse
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_class=OrjsonResponse, responses={503: {"description": "Not ready"}})
+def readyz(request: Request) -> OrjsonResponse:
+    """Ready when a verified model is loaded and the database answers."""
+    checks: dict[str, str] = {}
+    scorer = request.app.state.scorer
+    checks["model"] = f"ok: {scorer.model_version}" if scorer is not None else "missing"
+    try:
+        with request.app.state.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+    ready = scorer is not None and checks["database"] == "ok"
+    return OrjsonResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)

@@ -1,0 +1,128 @@
+"""Partner API keys and officer tokens: issued once in clear text, stored as SHA-256, checked in constant time."""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.base import utcnow
+from app.db.tables import ApiKey, Officer, OfficerToken, Partner
+from app.errors import Conflict, NotFound
+
+PARTNER_KEY_PREFIX = "prk"
+OFFICER_TOKEN_PREFIX = "pro"  # noqa: S105 - a token kind marker, not a secret
+
+
+class Role(StrEnum):
+    OFFICER = "officer"
+    SUPERVISOR = "supervisor"
+    ANALYST = "analyst"
+    ADMIN = "admin"
+
+
+class PartnerKind(StrEnum):
+    POST = "post"
+    COURIER = "courier"
+
+
+@dataclass(frozen=True)
+class IssuedSecret:
+    """A freshly issued credential; `token` is shown once and never stored."""
+
+    token: str
+    prefix: str
+    sha256: str
+
+
+def _issue(kind: str) -> IssuedSecret:
+    prefix = secrets.token_hex(4)
+    token = f"{kind}_{prefix}_{secrets.token_urlsafe(32)}"
+    return IssuedSecret(token=token, prefix=prefix, sha256=hashlib.sha256(token.encode()).hexdigest())
+
+
+def split_token(token: str) -> tuple[str, str] | None:
+    """(kind, prefix) of a well-formed token, else None."""
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] not in {PARTNER_KEY_PREFIX, OFFICER_TOKEN_PREFIX} or len(parts[1]) != 8:
+        return None
+    return parts[0], parts[1]
+
+
+def matches(token: str, stored_sha256: str) -> bool:
+    return hmac.compare_digest(hashlib.sha256(token.encode()).hexdigest(), stored_sha256)
+
+
+def create_partner(session: Session, *, name: str, kind: PartnerKind) -> Partner:
+    if session.scalar(select(Partner).where(Partner.name == name)) is not None:
+        raise Conflict(f"partner {name!r} exists")
+    partner = Partner(name=name, kind=kind.value)
+    session.add(partner)
+    session.flush()
+    return partner
+
+
+def issue_api_key(session: Session, *, partner: Partner) -> str:
+    issued = _issue(PARTNER_KEY_PREFIX)
+    session.add(ApiKey(partner_id=partner.id, prefix=issued.prefix, secret_sha256=issued.sha256))
+    session.flush()
+    return issued.token
+
+
+def revoke_api_key(session: Session, *, prefix: str) -> None:
+    key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if key is None:
+        raise NotFound(f"no API key with prefix {prefix!r}")
+    key.revoked_at = key.revoked_at or utcnow()
+
+
+def create_officer(
+    session: Session, *, username: str, display_name: str, role: Role, office: str | None = None
+) -> Officer:
+    if session.scalar(select(Officer).where(Officer.username == username)) is not None:
+        raise Conflict(f"officer {username!r} exists")
+    officer = Officer(username=username, display_name=display_name, role=role.value, office=office)
+    session.add(officer)
+    session.flush()
+    return officer
+
+
+def issue_officer_token(session: Session, *, officer: Officer, valid_days: int | None = 90) -> str:
+    issued = _issue(OFFICER_TOKEN_PREFIX)
+    expires: datetime | None = utcnow() + timedelta(days=valid_days) if valid_days else None
+    session.add(
+        OfficerToken(
+            officer_id=officer.id, prefix=issued.prefix, secret_sha256=issued.sha256, expires_at=expires
+        )
+    )
+    session.flush()
+    return issued.token
+
+
+def partner_for_key(session: Session, token: str) -> Partner | None:
+    """The partner owning a valid, unrevoked key, else None."""
+    parsed = split_token(token)
+    if parsed is None or parsed[0] != PARTNER_KEY_PREFIX:
+        return None
+    key = session.scalar(select(ApiKey).where(ApiKey.prefix == parsed[1]))
+    if key is None or key.revoked_at is not None or not matches(token, key.secret_sha256):
+        return None
+    return session.get(Partner, key.partner_id)
+
+
+def officer_for_token(session: Session, token: str) -> Officer | None:
+    """The enabled officer owning a valid, unexpired, unrevoked token, else None."""
+    parsed = split_token(token)
+    if parsed is None or parsed[0] != OFFICER_TOKEN_PREFIX:
+        return None
+    stored = session.scalar(select(OfficerToken).where(OfficerToken.prefix == parsed[1]))
+    if stored is None or stored.revoked_at is not None or not matches(token, stored.secret_sha256):
+        return None
+    if stored.expires_at is not None and stored.expires_at <= utcnow():
+        return None
+    officer = session.get(Officer, stored.officer_id)
+    return officer if officer is not None and officer.disabled_at is None else None

@@ -1,0 +1,1 @@
+"""Persistence: tables, engine and session handling, history store and migrations."""

@@ -1,0 +1,173 @@
+"""The service's tables: partners and officers with their credentials, assessments, history, cases, outcomes."""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base, UTCDateTime, utcnow
+
+
+class Partner(Base):
+    """A post or courier company that files shipments."""
+
+    __tablename__ = "partners"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "post" (S10 ids only) or "courier" (waybills allowed)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiKey(Base):
+    """A partner API key; only its SHA-256 is stored, the key itself is shown once."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Officer(Base):
+    """A customs user: officer, supervisor, analyst or admin."""
+
+    __tablename__ = "officers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    office: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OfficerToken(Base):
+    """A bearer token of an officer; only its SHA-256 is stored."""
+
+    __tablename__ = "officer_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Assessment(Base):
+    """One scored item: the decision, why it was selected, and the non-personal shipment metadata."""
+
+    __tablename__ = "assessments"
+    __table_args__ = (
+        UniqueConstraint("partner_id", "item_id", "posted_on"),
+        Index("ix_assessments_created_at", "created_at"),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    batch_id: Mapped[str] = mapped_column(String(32), index=True)
+    item_index: Mapped[int] = mapped_column(Integer)
+    item_id: Mapped[str] = mapped_column(String(35))
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    posted_on: Mapped[date] = mapped_column(Date)
+    origin: Mapped[str] = mapped_column(String(2))
+    destination: Mapped[str] = mapped_column(String(2))
+    mail_class: Mapped[str] = mapped_column(String(1))
+    score: Mapped[float] = mapped_column(Float)  # calibrated probability of drugs
+    raw_score: Mapped[float] = mapped_column(Float)  # the model's margin; decisions and ranking use it
+    threshold: Mapped[float] = mapped_column(Float)  # raw-score threshold in force
+    decision: Mapped[str] = mapped_column(String(16))
+    referral: Mapped[str | None] = mapped_column(String(32))
+    selection_reason: Mapped[str | None] = mapped_column(String(16))
+    selection_probability: Mapped[float] = mapped_column(Float)
+    model_version: Mapped[str] = mapped_column(String(64))
+    sender_key: Mapped[str | None] = mapped_column(String(40))
+    sender_address_key: Mapped[str | None] = mapped_column(String(40))
+    sender_area_key: Mapped[str | None] = mapped_column(String(40))
+    addressee_key: Mapped[str | None] = mapped_column(String(40))
+    addressee_address_key: Mapped[str | None] = mapped_column(String(40))
+    corridor_key: Mapped[str] = mapped_column(String(40))
+    shipment: Mapped[dict[str, Any]] = mapped_column(JSON)  # the item without its parties' personal data
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def entity_keys(self) -> list[str]:
+        keys = (
+            self.sender_key,
+            self.sender_address_key,
+            self.sender_area_key,
+            self.addressee_key,
+            self.addressee_address_key,
+            self.corridor_key,
+        )
+        return [key for key in keys if key is not None]
+
+
+class PartyHistory(Base):
+    """The stored form of model.history.EntityState, one row per pseudonymous entity key."""
+
+    __tablename__ = "party_history"
+    entity_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    first_seen: Mapped[float] = mapped_column(Float)
+    last_seen: Mapped[float] = mapped_column(Float)
+    items_short: Mapped[float] = mapped_column(Float)
+    items_long: Mapped[float] = mapped_column(Float)
+    counterparties: Mapped[str] = mapped_column(Text, default="")
+    countries: Mapped[str] = mapped_column(Text, default="")
+    holds: Mapped[int] = mapped_column(BigInteger, default=0)
+    seizures: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_seizure_at: Mapped[float | None] = mapped_column(Float)
+
+
+class ReviewCase(Base):
+    """A held item waiting for, or worked by, a customs officer."""
+
+    __tablename__ = "review_cases"
+    __table_args__ = (Index("ix_review_cases_status_raw_score", "status", "raw_score"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[str] = mapped_column(ForeignKey("assessments.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, claimed, closed
+    score: Mapped[float] = mapped_column(Float)
+    raw_score: Mapped[float] = mapped_column(Float)
+    referral: Mapped[str] = mapped_column(String(32))
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    parties: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # clear text, purged after retention
+    purge_after: Mapped[datetime] = mapped_column(UTCDateTime)
+    features: Mapped[list[float | None]] = mapped_column(JSON)  # the item's feature vector when it was scored
+    reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(
+        JSON
+    )  # computed when the case is first opened
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutcomeRecord(Base):
+    """An inspection outcome recorded by an officer; a correction supersedes an earlier record."""
+
+    __tablename__ = "outcomes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("review_cases.id"), index=True)
+    assessment_id: Mapped[str] = mapped_column(ForeignKey("assessments.id"), index=True)
+    result: Mapped[str] = mapped_column(String(32))
+    substance_category: Mapped[str | None] = mapped_column(String(32))
+    quantity_value: Mapped[float | None] = mapped_column(Float)
+    quantity_unit: Mapped[str | None] = mapped_column(String(8))
+    inspected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("outcomes.id"))
+    superseded: Mapped[bool] = mapped_column(default=False)

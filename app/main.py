@@ -1,0 +1,82 @@
+"""The FastAPI application: lifespan (engine, model), middleware, error handlers and routers."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from anyio import to_thread
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from app.api import assessments, health, review
+from app.db.engine import make_engine, session_factory
+from app.errors import install_error_handlers
+from app.logging import configure_logging
+from app.middleware import BodySizeLimit
+from app.schemas import AssessmentRequest
+from app.scoring import Scorer
+from app.settings import Settings, get_settings
+from model.artifact import MANIFEST_FILE, ModelArtifact
+from model.entities import Pseudonymiser
+
+logger = logging.getLogger(__name__)
+
+
+def load_scorer(settings: Settings) -> Scorer | None:
+    """The scorer for the configured artifact; None when there is none, ArtifactError when it is altered."""
+    if not (settings.model_dir / MANIFEST_FILE).is_file():
+        logger.warning("no model artifact at %s: the service is not ready", settings.model_dir)
+        return None
+    artifact = ModelArtifact.load(settings.model_dir)
+    logger.info("loaded model %s from %s", artifact.version, settings.model_dir)
+    return Scorer(artifact, Pseudonymiser(settings.pseudonym_secret.get_secret_value().encode()))
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+    engine = make_engine(settings.database_url)
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.scorer = load_scorer(settings)
+    try:
+        yield
+    finally:
+        engine.dispose()
+
+
+def _openapi_with_manual_bodies(app: FastAPI) -> dict[str, Any]:
+    """The assessment route parses its own body (for partial acceptance); document its schema anyway."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        request_schema = AssessmentRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(request_schema.pop("$defs", {}))
+        components["AssessmentRequest"] = request_schema
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application; nothing is connected or loaded until the lifespan starts."""
+    settings = settings or get_settings()
+    configure_logging(settings)
+    app = FastAPI(
+        title="Parcel Radar",
+        version="0.1.0",
+        description="Risk assessment of postal and courier shipments, and the customs review of held items.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.scorer = None
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(health.router)
+    app.include_router(assessments.router)
+    app.include_router(review.router)
+    app.openapi = lambda: _openapi_with_manual_bodies(app)  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,1 @@
+"""Domain services: functions that take a session and know nothing of HTTP."""

@@ -1,0 +1,207 @@
+"""Assessing a batch: history lookup, features, scores, decisions, and every write in the caller's transaction."""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, tuple_
+from sqlalchemy.orm import Session
+
+from app.db.base import utcnow
+from app.db.engine import lock_history
+from app.db.history_store import SqlHistoryStore
+from app.db.tables import Assessment, Partner, ReviewCase
+from app.ids import new_id
+from app.schemas import AssessmentResponse, ItemDecision, ItemError
+from app.scoring import Scorer
+from model.entities import EntityKeys, postcode_area
+from model.history import record_hold
+from model.shipment import Shipment
+
+
+@dataclass(frozen=True)
+class AssessmentPolicy:
+    """The knobs of a decision: target inspection rate and how long clear-text parties are kept."""
+
+    inspection_rate: float
+    party_retention_days: int
+
+
+def public_shipment(shipment: Shipment) -> dict[str, Any]:
+    """The item without personal data: parties reduced to country and postcode area."""
+    document = shipment.model_dump(mode="json", exclude={"sender", "addressee"})
+    for role in ("sender", "addressee"):
+        party = getattr(shipment, role)
+        document[role] = {"country": party.country, "postcode_area": postcode_area(party.postcode) or None}
+    return document
+
+
+NaturalKey = tuple[str, date]
+
+
+def natural_key(shipment: Shipment) -> NaturalKey:
+    """A partner's item is identified by its id and posting date (posts reuse S10 ids after a year)."""
+    return shipment.item_id, shipment.posting.posted_at.date()
+
+
+def _existing(
+    session: Session, partner: Partner, shipments: Sequence[Shipment]
+) -> dict[NaturalKey, Assessment]:
+    """Assessments already made for these items by this partner."""
+    wanted = sorted({natural_key(s) for s in shipments})
+    if not wanted:
+        return {}
+    rows = session.scalars(
+        select(Assessment).where(
+            Assessment.partner_id == partner.id, tuple_(Assessment.item_id, Assessment.posted_on).in_(wanted)
+        )
+    )
+    return {(row.item_id, row.posted_on): row for row in rows}
+
+
+@dataclass(frozen=True)
+class ScoredItem:
+    index: int
+    shipment: Shipment
+    keys: EntityKeys
+    features: list[float]
+    raw_score: float
+    probability: float
+    held: bool
+
+
+def _assessment_row(
+    item: ScoredItem, *, partner: Partner, batch_id: str, threshold: float, model_version: str
+) -> dict[str, Any]:
+    shipment, keys = item.shipment, item.keys
+    origin, destination = shipment.corridor
+    return {
+        "id": new_id(),
+        "partner_id": partner.id,
+        "batch_id": batch_id,
+        "item_index": item.index,
+        "item_id": shipment.item_id,
+        "posted_at": shipment.posting.posted_at,
+        "posted_on": shipment.posting.posted_at.date(),
+        "origin": origin,
+        "destination": destination,
+        "mail_class": shipment.mail_class.value,
+        "score": item.probability,
+        "raw_score": item.raw_score,
+        "threshold": threshold,
+        "decision": "hold" if item.held else "release",
+        "referral": "inspect" if item.held else None,
+        "selection_reason": "model" if item.held else None,
+        "selection_probability": 1.0,
+        "model_version": model_version,
+        "sender_key": keys.sender,
+        "sender_address_key": keys.sender_address,
+        "sender_area_key": keys.sender_area,
+        "addressee_key": keys.addressee,
+        "addressee_address_key": keys.addressee_address,
+        "corridor_key": keys.corridor,
+        "shipment": public_shipment(shipment),
+        "created_at": utcnow(),
+    }
+
+
+def _case_row(item: ScoredItem, assessment: dict[str, Any], purge_after: datetime) -> dict[str, Any]:
+    """A review case keeps the clear-text parties (until `purge_after`) and the feature vector for reasons."""
+    return {
+        "assessment_id": assessment["id"],
+        "status": "open",
+        "score": item.probability,
+        "raw_score": item.raw_score,
+        "referral": assessment["referral"],
+        "parties": {
+            "sender": item.shipment.sender.model_dump(mode="json"),
+            "addressee": item.shipment.addressee.model_dump(mode="json"),
+        },
+        "purge_after": purge_after,
+        "features": [None if math.isnan(v) else v for v in item.features],
+        "created_at": assessment["created_at"],
+    }
+
+
+def _decision(
+    index: int, item_id: str, assessment_id: str, decision: str, referral: str | None
+) -> ItemDecision:
+    return ItemDecision.model_validate(
+        {
+            "index": index,
+            "item_id": item_id,
+            "assessment_id": assessment_id,
+            "decision": decision,
+            "referral": referral,
+        }
+    )
+
+
+def _score(
+    session: Session, scorer: Scorer, items: Sequence[tuple[int, Shipment]], policy: AssessmentPolicy
+) -> tuple[list[ScoredItem], float]:
+    """Features from history (one read, one write), calibrated scores and hold decisions."""
+    shipments = [s for _, s in items]
+    keys = scorer.entity_keys(shipments)
+    store = SqlHistoryStore(session)
+    states = store.load(key for k in keys for _, key in k.items())
+    features = scorer.features(shipments, keys, states)
+    raw_scores, probabilities = scorer.scores(features)
+    threshold = scorer.artifact.threshold_for_rate(policy.inspection_rate)
+    scored = []
+    for (index, shipment), entity_keys, row, raw, probability in zip(
+        items, keys, features, raw_scores, probabilities, strict=True
+    ):
+        held = bool(raw >= threshold)
+        if held:
+            record_hold(states, (key for _, key in entity_keys.items()))
+        scored.append(
+            ScoredItem(index, shipment, entity_keys, row.tolist(), float(raw), float(probability), held)
+        )
+    store.save(states)
+    return scored, threshold
+
+
+def assess_batch(
+    session: Session,
+    *,
+    scorer: Scorer,
+    partner: Partner,
+    items: Sequence[tuple[int, Shipment]],
+    policy: AssessmentPolicy,
+    errors: Sequence[ItemError] = (),
+) -> AssessmentResponse:
+    """Score (index, shipment) pairs and persist everything; items assessed before return their first answer."""
+    batch_id = new_id()
+    lock_history(session)
+    existing = _existing(session, partner, [s for _, s in items])
+    fresh = [(i, s) for i, s in items if natural_key(s) not in existing]
+    scored, threshold = _score(session, scorer, fresh, policy)
+    rows = [
+        _assessment_row(
+            item, partner=partner, batch_id=batch_id, threshold=threshold, model_version=scorer.model_version
+        )
+        for item in scored
+    ]
+    purge_after = utcnow() + timedelta(days=policy.party_retention_days)
+    cases = [_case_row(item, row, purge_after) for item, row in zip(scored, rows, strict=True) if item.held]
+    if rows:
+        session.execute(insert(Assessment), rows)
+    if cases:
+        session.execute(insert(ReviewCase), cases)
+    decisions = [
+        _decision(r["item_index"], r["item_id"], r["id"], r["decision"], r["referral"]) for r in rows
+    ]
+    for index, shipment in items:
+        if (previous := existing.get(natural_key(shipment))) is not None:
+            decisions.append(
+                _decision(index, previous.item_id, previous.id, previous.decision, previous.referral)
+            )
+    return AssessmentResponse(
+        batch_id=batch_id,
+        model_version=scorer.model_version,
+        decisions=sorted(decisions, key=lambda d: d.index),
+        errors=list(errors),
+    )

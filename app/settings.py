@@ -1,0 +1,46 @@
+"""Service settings, read from PARCEL_RADAR_* environment variables (or a .env file)."""
+
+from functools import cache
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-only-pseudonym-secret-change-me"  # noqa: S105 - refused outside development
+
+
+class Settings(BaseSettings):
+    """Every tunable of the service. Only development accepts the built-in pseudonymisation secret."""
+
+    model_config = SettingsConfigDict(env_prefix="PARCEL_RADAR_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///var/parcel-radar.db"
+    model_dir: Path = Path("models/default")
+    pseudonym_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    max_batch_items: int = Field(default=1000, ge=1, le=100_000)
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    inspection_rate: float = Field(default=0.01, gt=0, le=1, description="Target share of items held")
+    party_retention_days: int = Field(
+        default=180, ge=1, description="Days clear-text parties of held items are kept"
+    )
+    worker_threads: int = Field(default=8, ge=1, le=256, description="Threads serving blocking routes")
+    log_json: bool = True
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _no_default_secret_outside_development(self) -> Self:
+        secret = self.pseudonym_secret.get_secret_value()
+        if self.environment != "development" and secret == DEVELOPMENT_SECRET:
+            raise ValueError(
+                "set PARCEL_RADAR_PSEUDONYM_SECRET: the development secret is refused outside development"
+            )
+        if len(secret.encode()) < 32:
+            raise ValueError("PARCEL_RADAR_PSEUDONYM_SECRET must be at least 32 bytes")
+        return self
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

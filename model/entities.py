@@ -25,7 +25,7 @@ def normalise_text(text: str | None) -> str:
     """Case-, accent-, punctuation- and spacing-insensitive form of a name or address line."""
     if not text:
         return ""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    folded = unicodedata.normalize("NFKD", text.casefold()).encode("ascii", "ignore").decode("ascii")
     return _NON_ALNUM.sub(" ", folded).strip()
 
 

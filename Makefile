@@ -1,0 +1,48 @@
+# The README's two commands are `make run` and `make test`; everything else here serves them.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+MODEL_DIR ?= models/default
+export PARCEL_RADAR_MODEL_DIR ?= $(MODEL_DIR)
+export PARCEL_RADAR_DATABASE_URL ?= sqlite:///var/parcel-radar.db
+
+.PHONY: run test lint typecheck pytest model chromium constraints clean
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --constraint constraints.txt --editable '.[dev]'
+	touch $@
+
+$(MODEL_DIR)/manifest.json: | $(BIN)/.installed
+	$(BIN)/python -m training train --simulate --out $(MODEL_DIR)
+
+model: $(MODEL_DIR)/manifest.json
+
+run: $(BIN)/.installed model
+	$(BIN)/python -m app migrate
+	$(BIN)/python -m app demo
+	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT)
+
+chromium:
+	@test -x /usr/bin/chromium || scripts/install-chromium
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
+
+pytest: $(BIN)/.installed chromium
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+constraints: $(BIN)/.installed
+	$(BIN)/pip freeze --exclude-editable | sed '1i # Pinned versions of every dependency (runtime, training and dev). Regenerate with `make constraints`.' > constraints.txt
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -41,7 +41,13 @@ def shipment_doc(serial: int = 12345678, **overrides: Any) -> dict[str, Any]:
         "declaration": {
             "category": "gift",
             "contents": [
-                {"description": "birthday card", "quantity": 1, "net_weight_kg": 0.03, "value": 5, "currency": "EUR"}
+                {
+                    "description": "birthday card",
+                    "quantity": 1,
+                    "net_weight_kg": 0.03,
+                    "value": 5,
+                    "currency": "EUR",
+                }
             ],
             "declared_value": 5,
             "currency": "EUR",

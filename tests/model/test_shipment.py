@@ -62,6 +62,8 @@ def test_outcome_needs_substance_when_seized() -> None:
     with pytest.raises(ValidationError) as caught:
         Outcome.model_validate(base)
     assert caught.value.errors()[0]["loc"] == ("substance_category",)
-    outcome = Outcome.model_validate({**base, "substance_category": "ecstasy", "quantity": {"value": 50, "unit": "units"}})
+    outcome = Outcome.model_validate(
+        {**base, "substance_category": "ecstasy", "quantity": {"value": 50, "unit": "units"}}
+    )
     assert outcome.found_drugs
     assert not Outcome.model_validate({**base, "result": "nothing_found"}).found_drugs

@@ -24,7 +24,7 @@ model: $(MODEL_DIR)/manifest.json
 run: $(BIN)/.installed model
 	$(BIN)/python -m app migrate
 	$(BIN)/python -m app demo
-	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT)
+	$(BIN)/python -m app serve --host $(HOST) --port $(PORT)
 
 chromium:
 	@test -x /usr/bin/chromium || scripts/install-chromium

@@ -3,6 +3,7 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from anyio import to_thread
@@ -16,6 +17,8 @@ from app.logging import configure_logging
 from app.middleware import BodySizeLimit
 from app.schemas import AssessmentRequest
 from app.scoring import Scorer
+from app.services.assessments import AssessmentPolicy
+from app.services.policy import Capacity, LiveThresholds
 from app.settings import Settings, get_settings
 from model.artifact import MANIFEST_FILE, ModelArtifact
 from model.entities import Pseudonymiser
@@ -33,6 +36,18 @@ def load_scorer(settings: Settings) -> Scorer | None:
     return Scorer(artifact, Pseudonymiser(settings.pseudonym_secret.get_secret_value().encode()))
 
 
+def assessment_policy(settings: Settings) -> AssessmentPolicy:
+    return AssessmentPolicy(
+        default_capacity=Capacity("default", settings.inspection_rate, settings.exploration_share),
+        live=LiveThresholds(
+            window=timedelta(hours=settings.live_window_hours),
+            min_items=settings.live_min_items,
+            refresh_seconds=settings.live_refresh_seconds,
+        ),
+        party_retention_days=settings.party_retention_days,
+    )
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -41,6 +56,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.scorer = load_scorer(settings)
+    app.state.policy = assessment_policy(settings)
     try:
         yield
     finally:

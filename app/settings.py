@@ -21,7 +21,16 @@ class Settings(BaseSettings):
     pseudonym_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     max_batch_items: int = Field(default=1000, ge=1, le=100_000)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
-    inspection_rate: float = Field(default=0.01, gt=0, le=1, description="Target share of items held")
+    inspection_rate: float = Field(default=0.01, gt=0, le=0.5, description="Target share of items held")
+    exploration_share: float = Field(default=0.1, ge=0, lt=1, description="Share of capacity drawn at random")
+    live_window_hours: float = Field(
+        default=24, gt=0, description="Window of recent scores for the threshold"
+    )
+    live_min_items: int = Field(
+        default=2000, ge=1, description="Scores needed before the live threshold is used"
+    )
+    live_refresh_seconds: float = Field(default=60, ge=0)
+    idempotency_ttl_hours: float = Field(default=24, gt=0)
     party_retention_days: int = Field(
         default=180, ge=1, description="Days clear-text parties of held items are kept"
     )

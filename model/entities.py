@@ -10,6 +10,7 @@ from enum import StrEnum
 from model.shipment import Party, Shipment
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+CACHE_LIMIT = 200_000
 
 
 class EntityKind(StrEnum):
@@ -69,6 +70,7 @@ class Pseudonymiser:
         if len(secret) < 16:
             raise ValueError("the pseudonymisation secret must be at least 16 bytes")
         self._secret = secret
+        self._cache: dict[tuple[object, ...], tuple[str | None, str | None, str | None]] = {}
 
     def key(self, kind: EntityKind, *parts: str) -> str:
         message = "\x1f".join((kind.value, *parts)).encode()
@@ -91,13 +93,37 @@ class Pseudonymiser:
         area = postcode_area(party.postcode)
         return self.key(EntityKind.SENDER_AREA, party.country, area) if area else None
 
+    def _party_keys(self, role: str, party: Party) -> tuple[str | None, str | None, str | None]:
+        """(party, address, area) keys of a sender or addressee, cached on the clear text (parties repeat)."""
+        raw = (role, party.country, party.postcode, tuple(party.address_lines), party.business_name, party.name)
+        cached = self._cache.get(raw)
+        if cached is None:
+            if len(self._cache) >= CACHE_LIMIT:
+                self._cache.clear()
+            if role == "sender":
+                cached = (
+                    self.party_key(EntityKind.SENDER, party),
+                    self.address_key(EntityKind.SENDER_ADDRESS, party),
+                    self.area_key(party),
+                )
+            else:
+                cached = (
+                    self.party_key(EntityKind.ADDRESSEE, party),
+                    self.address_key(EntityKind.ADDRESSEE_ADDRESS, party),
+                    None,
+                )
+            self._cache[raw] = cached
+        return cached
+
     def keys_for(self, shipment: Shipment) -> EntityKeys:
         origin, destination = shipment.corridor
+        sender, sender_address, sender_area = self._party_keys("sender", shipment.sender)
+        addressee, addressee_address, _ = self._party_keys("addressee", shipment.addressee)
         return EntityKeys(
-            sender=self.party_key(EntityKind.SENDER, shipment.sender),
-            sender_address=self.address_key(EntityKind.SENDER_ADDRESS, shipment.sender),
-            sender_area=self.area_key(shipment.sender),
-            addressee=self.party_key(EntityKind.ADDRESSEE, shipment.addressee),
-            addressee_address=self.address_key(EntityKind.ADDRESSEE_ADDRESS, shipment.addressee),
+            sender=sender,
+            sender_address=sender_address,
+            sender_area=sender_area,
+            addressee=addressee,
+            addressee_address=addressee_address,
             corridor=f"{EntityKind.CORRIDOR.value}:{origin}-{destination}",
         )

@@ -81,10 +81,13 @@ def view_at(state: EntityState | None, now: float) -> EntityView:
 
 def _remember(recent: tuple[str, ...], value: str | None) -> tuple[str, ...]:
     """Most-recently-seen distinct values, oldest first, at most RECENT_LIMIT of them."""
-    if not value:
+    if not value or (recent and recent[-1] == value):
         return recent
-    kept = (*(v for v in recent if v != value), value)
-    return kept[-RECENT_LIMIT:]
+    if value in recent:
+        position = recent.index(value)
+        return (*recent[:position], *recent[position + 1 :], value)
+    kept = (*recent, value)
+    return kept[-RECENT_LIMIT:] if len(kept) > RECENT_LIMIT else kept
 
 
 def _add_item(value: float, last_seen: float, now: float, tau: float) -> float:

@@ -9,6 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from training.market.profile import default_market_profile
 
@@ -36,7 +37,7 @@ PG_BASE_URL = os.environ.get("PARCEL_RADAR_TEST_PG_URL", "postgresql://127.0.0.1
 def simulated_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small simulated partner feed with a raised illicit share, so a model can be trained in seconds."""
     directory = tmp_path_factory.mktemp("simulated")
-    config = ScenarioConfig(days=21, items_per_day=4000, illicit_share=2e-3, seed=7)
+    config = ScenarioConfig(days=21, items_per_day=4000, illicit_share=5e-3, inspection_rate=0.02, seed=7)
     simulate(config, default_market_profile(seed=0), directory)
     return directory
 
@@ -87,6 +88,7 @@ class Service:
 
     client: TestClient
     settings: Settings
+    engine: Engine
     partner_key: str
     courier_key: str
     officer_token: str
@@ -94,7 +96,7 @@ class Service:
     analyst_token: str
 
     def session(self) -> Session:
-        return session_factory(make_engine(self.settings.database_url))()
+        return session_factory(self.engine)()
 
     def as_partner(self, key: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {key or self.partner_key}"}
@@ -106,7 +108,8 @@ class Service:
 def start_service(database_url: str, model_dir: Path, **overrides: object) -> Iterator[Service]:
     settings = make_settings(database_url, model_dir, **overrides)
     upgrade(database_url)
-    with session_factory(make_engine(database_url))() as session, session.begin():
+    engine = make_engine(database_url)
+    with session_factory(engine)() as session, session.begin():
         post = create_partner(session, name=f"post-{uuid.uuid4().hex[:6]}", kind=PartnerKind.POST)
         courier = create_partner(session, name=f"courier-{uuid.uuid4().hex[:6]}", kind=PartnerKind.COURIER)
         tokens = {}
@@ -116,9 +119,20 @@ def start_service(database_url: str, model_dir: Path, **overrides: object) -> It
             )
             tokens[role] = issue_officer_token(session, officer=officer)
         keys = (issue_api_key(session, partner=post), issue_api_key(session, partner=courier))
-    with TestClient(create_app(settings)) as client:
-        yield Service(client, settings, keys[0], keys[1], tokens[Role.OFFICER], tokens[Role.SUPERVISOR],
-                      tokens[Role.ANALYST])  # fmt: skip
+    try:
+        with TestClient(create_app(settings)) as client:
+            yield Service(
+                client,
+                settings,
+                engine,
+                keys[0],
+                keys[1],
+                tokens[Role.OFFICER],
+                tokens[Role.SUPERVISOR],
+                tokens[Role.ANALYST],
+            )
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture

@@ -1,19 +1,21 @@
 """Partner routes: assess a batch of shipments, read one assessment back."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 
-from app.api.deps import PartnerDep, ScorerDep, SessionDep, SettingsDep
+from app.api.deps import PartnerDep, PolicyDep, ScorerDep, SessionDep, SessionFactoryDep, SettingsDep
 from app.credentials import PartnerKind
 from app.db.tables import Assessment
 from app.errors import InvalidRequest, NotFound, UnsupportedMediaType, field_errors
 from app.schemas import AssessmentResponse, AssessmentView, ItemError
-from app.services.assessments import AssessmentPolicy, assess_batch
+from app.services.assessments import assess_batch
+from app.services.idempotency import StoredResponse, request_fingerprint, run_once
 from model.shipment import Shipment
 
 router = APIRouter(prefix="/v1", tags=["assessments"])
@@ -21,6 +23,7 @@ _shipment = TypeAdapter(Shipment)
 _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing, unknown or revoked API key"},
     403: {"description": "The credential is not a partner key"},
+    409: {"description": "A request with the same Idempotency-Key is still in flight"},
     413: {"description": "Body larger than the configured limit"},
     415: {"description": "Body is not application/json"},
     422: {"description": "Invalid items, reported by index and field path"},
@@ -127,21 +130,51 @@ def _validate_items(
     },
 )
 def assess(
-    body: RawBodyDep, session: SessionDep, scorer: ScorerDep, partner: PartnerDep, settings: SettingsDep
-) -> AssessmentResponse:
+    body: RawBodyDep,
+    session: SessionDep,
+    sessions: SessionFactoryDep,
+    scorer: ScorerDep,
+    partner: PartnerDep,
+    settings: SettingsDep,
+    policy: PolicyDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
+) -> AssessmentResponse | Response:
     """Assess a batch: one decision per item (release or hold), committed before the answer is sent.
 
     All-or-nothing by default: one invalid item rejects the batch with 422 listing every error by index and
-    field path. With `"partial": true` the valid items are assessed and the invalid ones reported.
+    field path. With `"partial": true` the valid items are assessed and the invalid ones reported. With an
+    `Idempotency-Key` header a retry returns the first answer (`Idempotent-Replayed: true`); the same key with
+    another body gets 422, and while the first request is in flight 409.
     """
     items, partial = _envelope(_json_body(body.content, body.content_type), settings.max_batch_items)
     valid, errors = _validate_items(items, partner.kind)
     if errors and (not partial or not valid):
         raise InvalidRequest([e.model_dump() for e in errors])
-    policy = AssessmentPolicy(
-        inspection_rate=settings.inspection_rate, party_retention_days=settings.party_retention_days
+
+    def work() -> AssessmentResponse:
+        return assess_batch(
+            session, scorer=scorer, partner=partner, items=valid, policy=policy, errors=errors
+        )
+
+    if idempotency_key is None:
+        return work()
+    result = run_once(
+        session,
+        sessions,
+        partner_id=partner.id,
+        key=idempotency_key,
+        fingerprint=request_fingerprint("POST", "/v1/assessments", body.content),
+        ttl=timedelta(hours=settings.idempotency_ttl_hours),
+        work=work,
     )
-    return assess_batch(session, scorer=scorer, partner=partner, items=valid, policy=policy, errors=errors)
+    if isinstance(result, StoredResponse):
+        return Response(
+            result.body,
+            status_code=result.status_code,
+            media_type="application/json",
+            headers={"Idempotent-Replayed": "true"},
+        )
+    return result
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentView, responses={404: {}})

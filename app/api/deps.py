@@ -5,13 +5,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.credentials import OFFICER_TOKEN_PREFIX, PARTNER_KEY_PREFIX, Role, officer_for_token, partner_for_key
 from app.db.engine import session_scope
 from app.db.tables import Officer, Partner
 from app.errors import Forbidden, ServiceUnavailable, Unauthorized
 from app.scoring import Scorer
+from app.services.assessments import AssessmentPolicy
 from app.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="Partner API key or officer token")
@@ -34,9 +35,21 @@ def _scorer(request: Request) -> Scorer:
     return scorer
 
 
+def _policy(request: Request) -> AssessmentPolicy:
+    policy: AssessmentPolicy = request.app.state.policy
+    return policy
+
+
+def _session_factory(request: Request) -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = request.app.state.sessions
+    return factory
+
+
 SessionDep = Annotated[Session, Depends(_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(_settings)]
+SessionFactoryDep = Annotated[sessionmaker[Session], Depends(_session_factory)]
 ScorerDep = Annotated[Scorer, Depends(_scorer)]
+PolicyDep = Annotated[AssessmentPolicy, Depends(_policy)]
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 

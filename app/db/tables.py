@@ -92,7 +92,10 @@ class Assessment(Base):
     decision: Mapped[str] = mapped_column(String(16))
     referral: Mapped[str | None] = mapped_column(String(32))
     selection_reason: Mapped[str | None] = mapped_column(String(16))
-    selection_probability: Mapped[float] = mapped_column(Float)
+    selection_probability: Mapped[float] = mapped_column(Float)  # chance this item was held by the policy
+    hits: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list
+    )  # rule and list entries that matched
     model_version: Mapped[str] = mapped_column(String(64))
     sender_key: Mapped[str | None] = mapped_column(String(40))
     sender_address_key: Mapped[str | None] = mapped_column(String(40))
@@ -171,3 +174,83 @@ class OutcomeRecord(Base):
     note: Mapped[str | None] = mapped_column(Text)
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("outcomes.id"))
     superseded: Mapped[bool] = mapped_column(default=False)
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a partner's request with an Idempotency-Key, replayed for retries until expiry."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("partner_id", "key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # in_progress, done
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class CapacitySetting(Base):
+    """Target inspection rate and exploration share for a scope: 'global', 'partner:<id>' or 'office:<id>'."""
+
+    __tablename__ = "capacity_settings"
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    inspection_rate: Mapped[float] = mapped_column(Float)
+    exploration_share: Mapped[float] = mapped_column(Float)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ListEntry(Base):
+    """A watchlist (always hold) or allowlist (never hold by the model) entry on a pseudonymised entity."""
+
+    __tablename__ = "list_entries"
+    __table_args__ = (Index("ix_list_entries_entity_key", "entity_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    list_kind: Mapped[str] = mapped_column(String(8))  # watch, allow
+    entity_kind: Mapped[str] = mapped_column(
+        String(24)
+    )  # sender, sender_address, sender_area, addressee, ...
+    entity_key: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str] = mapped_column(String(200))  # what the supervisor wants to read, never the clear text
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RuleVersion(Base):
+    """One version of a targeting rule on shipment fields; editing a rule adds a version, the newest counts."""
+
+    __tablename__ = "rule_versions"
+    __table_args__ = (UniqueConstraint("rule_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    conditions: Mapped[dict[str, Any]] = mapped_column(JSON)
+    action: Mapped[str] = mapped_column(String(8))  # hold, release, raise
+    raise_by: Mapped[float] = mapped_column(Float, default=0.0)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditRecord(Base):
+    """An append-only audit record; `hash` chains it to the record before (see app.services.audit)."""
+
+    __tablename__ = "audit_log"
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON of every field above plus details
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

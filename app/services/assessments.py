@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
@@ -16,16 +17,21 @@ from app.db.tables import Assessment, Partner, ReviewCase
 from app.ids import new_id
 from app.schemas import AssessmentResponse, ItemDecision, ItemError
 from app.scoring import Scorer
+from app.services import audit
+from app.services.policy import Capacity, LiveThresholds, Selection, resolve_capacities, select_item
+from app.services.rules import RuleFields, active_rules, list_hits
 from model.entities import EntityKeys, postcode_area
+from model.features import FEATURE_NAMES
 from model.history import record_hold
 from model.shipment import Shipment
 
 
 @dataclass(frozen=True)
 class AssessmentPolicy:
-    """The knobs of a decision: target inspection rate and how long clear-text parties are kept."""
+    """What the service is configured with; capacity settings in the database override the defaults."""
 
-    inspection_rate: float
+    default_capacity: Capacity
+    live: LiveThresholds
     party_retention_days: int
 
 
@@ -39,6 +45,7 @@ def public_shipment(shipment: Shipment) -> dict[str, Any]:
 
 
 NaturalKey = tuple[str, date]
+VAGUENESS = FEATURE_NAMES.index("description_vagueness")
 
 
 def natural_key(shipment: Shipment) -> NaturalKey:
@@ -65,17 +72,19 @@ def _existing(
 class ScoredItem:
     index: int
     shipment: Shipment
+    document: dict[str, Any]
     keys: EntityKeys
     features: list[float]
     raw_score: float
     probability: float
-    held: bool
+    threshold: float
+    selection: Selection
 
 
 def _assessment_row(
-    item: ScoredItem, *, partner: Partner, batch_id: str, threshold: float, model_version: str
+    item: ScoredItem, *, partner: Partner, batch_id: str, model_version: str
 ) -> dict[str, Any]:
-    shipment, keys = item.shipment, item.keys
+    shipment, keys, selection = item.shipment, item.keys, item.selection
     origin, destination = shipment.corridor
     return {
         "id": new_id(),
@@ -90,11 +99,12 @@ def _assessment_row(
         "mail_class": shipment.mail_class.value,
         "score": item.probability,
         "raw_score": item.raw_score,
-        "threshold": threshold,
-        "decision": "hold" if item.held else "release",
-        "referral": "inspect" if item.held else None,
-        "selection_reason": "model" if item.held else None,
-        "selection_probability": 1.0,
+        "threshold": item.threshold,
+        "decision": "hold" if selection.held else "release",
+        "referral": selection.referral,
+        "selection_reason": selection.reason,
+        "selection_probability": selection.probability,
+        "hits": selection.hits,
         "model_version": model_version,
         "sender_key": keys.sender,
         "sender_address_key": keys.sender_address,
@@ -102,7 +112,7 @@ def _assessment_row(
         "addressee_key": keys.addressee,
         "addressee_address_key": keys.addressee_address,
         "corridor_key": keys.corridor,
-        "shipment": public_shipment(shipment),
+        "shipment": item.document,
         "created_at": utcnow(),
     }
 
@@ -140,28 +150,62 @@ def _decision(
 
 
 def _score(
-    session: Session, scorer: Scorer, items: Sequence[tuple[int, Shipment]], policy: AssessmentPolicy
-) -> tuple[list[ScoredItem], float]:
-    """Features from history (one read, one write), calibrated scores and hold decisions."""
+    session: Session,
+    scorer: Scorer,
+    partner: Partner,
+    items: Sequence[tuple[int, Shipment]],
+    policy: AssessmentPolicy,
+) -> list[ScoredItem]:
+    """Features from history (one read, one write), scores, then each item through the selection policy."""
     shipments = [s for _, s in items]
     keys = scorer.entity_keys(shipments)
     store = SqlHistoryStore(session)
-    states = store.load(key for k in keys for _, key in k.items())
+    all_keys = [key for k in keys for _, key in k.items()]
+    states = store.load(all_keys)
     features = scorer.features(shipments, keys, states)
     raw_scores, probabilities = scorer.scores(features)
-    threshold = scorer.artifact.threshold_for_rate(policy.inspection_rate)
+    hits_by_key = list_hits(session, all_keys)
+    rules = active_rules(session)
+    capacities = resolve_capacities(
+        session,
+        partner_id=partner.id,
+        office_ids={s.posting.office_id for s in shipments},
+        default=policy.default_capacity,
+    )
+    draws = np.random.default_rng().random(len(shipments))  # fresh OS entropy per batch, never a fixed seed
     scored = []
-    for (index, shipment), entity_keys, row, raw, probability in zip(
-        items, keys, features, raw_scores, probabilities, strict=True
-    ):
-        held = bool(raw >= threshold)
-        if held:
+    for position, ((index, shipment), entity_keys) in enumerate(zip(items, keys, strict=True)):
+        capacity = capacities[shipment.posting.office_id]
+        fallback = scorer.artifact.threshold_for_rate(capacity.model_rate)
+        threshold, _ = policy.live.threshold(session, partner.id, capacity.model_rate, fallback)
+        document = public_shipment(shipment)
+        selection = select_item(
+            raw_score=float(raw_scores[position]),
+            vagueness=float(features[position, VAGUENESS]),
+            fields=RuleFields.of(document),
+            list_hits=[hit for _, key in entity_keys.items() for hit in hits_by_key.get(key, [])],
+            rules=rules,
+            threshold=threshold,
+            capacity=capacity,
+            draw=float(draws[position]),
+        )
+        if selection.held:
             record_hold(states, (key for _, key in entity_keys.items()))
         scored.append(
-            ScoredItem(index, shipment, entity_keys, row.tolist(), float(raw), float(probability), held)
+            ScoredItem(
+                index,
+                shipment,
+                document,
+                entity_keys,
+                features[position].tolist(),
+                float(raw_scores[position]),
+                float(probabilities[position]),
+                threshold,
+                selection,
+            )
         )
     store.save(states)
-    return scored, threshold
+    return scored
 
 
 def assess_batch(
@@ -178,19 +222,31 @@ def assess_batch(
     lock_history(session)
     existing = _existing(session, partner, [s for _, s in items])
     fresh = [(i, s) for i, s in items if natural_key(s) not in existing]
-    scored, threshold = _score(session, scorer, fresh, policy)
+    scored = _score(session, scorer, partner, fresh, policy)
     rows = [
-        _assessment_row(
-            item, partner=partner, batch_id=batch_id, threshold=threshold, model_version=scorer.model_version
-        )
+        _assessment_row(item, partner=partner, batch_id=batch_id, model_version=scorer.model_version)
         for item in scored
     ]
     purge_after = utcnow() + timedelta(days=policy.party_retention_days)
-    cases = [_case_row(item, row, purge_after) for item, row in zip(scored, rows, strict=True) if item.held]
+    cases = [
+        _case_row(item, row, purge_after)
+        for item, row in zip(scored, rows, strict=True)
+        if item.selection.held
+    ]
     if rows:
         session.execute(insert(Assessment), rows)
     if cases:
         session.execute(insert(ReviewCase), cases)
+    audit.append(
+        session,
+        actor=f"partner:{partner.id}",
+        action="assessment.batch",
+        subject=f"batch:{batch_id}",
+        details={
+            "decisions": [[r["id"], r["decision"], r["selection_reason"]] for r in rows],
+            "model_version": scorer.model_version,
+        },
+    )
     decisions = [
         _decision(r["item_index"], r["item_id"], r["id"], r["decision"], r["referral"]) for r in rows
     ]

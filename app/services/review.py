@@ -85,7 +85,7 @@ def _officer_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     return dict(
-        session.execute(select(Officer.id, Officer.username).where(Officer.id.in_(ids))).tuples().all()
+        session.execute(select(Officer.id, Officer.username).where(Officer.id.in_(ids))).all()
     )
 
 
@@ -119,7 +119,7 @@ def case_outcomes(session: Session, case_id: int) -> list[tuple[OutcomeRecord, s
         .join(Officer, Officer.id == OutcomeRecord.recorded_by)
         .where(OutcomeRecord.case_id == case_id)
         .order_by(OutcomeRecord.id)
-    ).tuples()
+    )
     return list(rows)
 
 
@@ -178,7 +178,7 @@ def export_outcomes(session: Session) -> Iterator[bytes]:
         .join(Assessment, Assessment.id == OutcomeRecord.assessment_id)
         .where(OutcomeRecord.superseded.is_(False))
         .order_by(OutcomeRecord.id)
-    ).tuples()
+    )
     for record, assessment in rows:
         quantity = None
         if record.quantity_value is not None:

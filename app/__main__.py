@@ -1,0 +1,5 @@
+"""`python -m app`: the service's administration commands."""
+
+from app.cli import cli
+
+cli()

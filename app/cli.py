@@ -1,0 +1,128 @@
+"""Operator commands: migrations, partners and their keys, officers and their tokens, demo credentials."""
+
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+import uvicorn
+from rich.console import Console
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.credentials import (
+    PartnerKind,
+    Role,
+    create_officer,
+    create_partner,
+    issue_api_key,
+    issue_officer_token,
+    officer_for_token,
+    partner_for_key,
+    revoke_api_key,
+)
+from app.db.engine import make_engine, session_factory
+from app.db.migrate import upgrade
+from app.db.tables import Officer, Partner
+from app.settings import get_settings
+
+cli = typer.Typer(help="Parcel Radar service administration.", no_args_is_help=True)
+console = Console()
+DEMO_CREDENTIALS = Path("var/demo-credentials.json")
+
+
+def _session() -> Session:
+    engine = make_engine(get_settings().database_url)
+    return session_factory(engine)()
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply every pending database migration (SQLite or PostgreSQL, from PARCEL_RADAR_DATABASE_URL)."""
+    upgrade(get_settings().database_url)
+    console.print("database is at the newest schema")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(envvar="PARCEL_RADAR_HOST")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="PARCEL_RADAR_PORT")] = 8000,
+    apply_migrations: Annotated[bool, typer.Option("--migrate/--no-migrate")] = True,
+) -> None:
+    """Apply migrations, then serve the API with uvicorn (the start command of `make run` and the image)."""
+    if apply_migrations:
+        upgrade(get_settings().database_url)
+    uvicorn.run(
+        "app.main:create_app", factory=True, host=host, port=port, proxy_headers=True, log_config=None
+    )
+
+
+@cli.command("create-partner")
+def create_partner_command(
+    name: str, kind: Annotated[PartnerKind, typer.Option(help="post: S10 ids only; courier: waybills too")]
+) -> None:
+    """Register a partner and print its first API key (shown once, stored hashed)."""
+    with _session() as session, session.begin():
+        partner = create_partner(session, name=name, kind=kind)
+        key = issue_api_key(session, partner=partner)
+    console.print(f"partner {name!r} created; API key (shown once):\n{key}", soft_wrap=True)
+
+
+@cli.command("revoke-key")
+def revoke_key_command(prefix: str) -> None:
+    """Revoke a partner API key by its prefix (the 8 characters after 'prk_')."""
+    with _session() as session, session.begin():
+        revoke_api_key(session, prefix=prefix)
+    console.print(f"key {prefix} revoked")
+
+
+@cli.command("create-officer")
+def create_officer_command(
+    username: str,
+    role: Annotated[Role, typer.Option()] = Role.OFFICER,
+    name: Annotated[str | None, typer.Option(help="Display name")] = None,
+    office: Annotated[str | None, typer.Option(help="Customs office code")] = None,
+    valid_days: Annotated[int, typer.Option(help="Token lifetime in days")] = 90,
+) -> None:
+    """Create a customs user and print a bearer token (shown once, stored hashed)."""
+    with _session() as session, session.begin():
+        officer = create_officer(
+            session, username=username, display_name=name or username, role=role, office=office
+        )
+        token = issue_officer_token(session, officer=officer, valid_days=valid_days)
+    console.print(f"{role.value} {username!r} created; token (shown once):\n{token}", soft_wrap=True)
+
+
+def _demo_credentials(session: Session) -> dict[str, str]:
+    """The stored demo secrets if they still work, else fresh ones for the demo partner and supervisor."""
+    stored: dict[str, str] = orjson.loads(DEMO_CREDENTIALS.read_bytes()) if DEMO_CREDENTIALS.exists() else {}
+    if (
+        partner_for_key(session, stored.get("partner_key", "")) is not None
+        and officer_for_token(session, stored.get("officer_token", "")) is not None
+    ):
+        return stored
+    partner = session.scalar(select(Partner).where(Partner.name == "demo-post")) or create_partner(
+        session, name="demo-post", kind=PartnerKind.POST
+    )
+    officer = session.scalar(select(Officer).where(Officer.username == "demo-supervisor")) or create_officer(
+        session, username="demo-supervisor", display_name="Demo Supervisor", role=Role.SUPERVISOR
+    )
+    fresh = {
+        "partner_key": issue_api_key(session, partner=partner),
+        "officer_token": issue_officer_token(session, officer=officer, valid_days=None),
+    }
+    DEMO_CREDENTIALS.parent.mkdir(parents=True, exist_ok=True)
+    DEMO_CREDENTIALS.write_bytes(orjson.dumps(fresh))
+    DEMO_CREDENTIALS.chmod(0o600)
+    return fresh
+
+
+@cli.command()
+def demo() -> None:
+    """Development only: a demo partner key and supervisor token, kept in var/ and printed at every start."""
+    if get_settings().environment != "development":
+        raise typer.BadParameter("demo credentials exist only in the development environment")
+    with _session() as session, session.begin():
+        credentials = _demo_credentials(session)
+    console.print(f"demo partner API key:      {credentials['partner_key']}", soft_wrap=True)
+    console.print(f"demo supervisor token:     {credentials['officer_token']}", soft_wrap=True)

@@ -1,0 +1,145 @@
+"""Selection policy: capacity per scope, live threshold correction, exploration, lists and rules -> decisions."""
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.base import utcnow
+from app.db.tables import Assessment, CapacitySetting
+from app.services.rules import ActiveRule, ListHit, RuleFields, matches
+
+SelectionReason = Literal["allowlist", "watchlist", "rule", "model", "random"]
+VAGUE_DECLARATION = 0.5
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """How many items a scope may hold, and which share of that is drawn at random below the threshold."""
+
+    scope: str
+    inspection_rate: float
+    exploration_share: float
+
+    @property
+    def model_rate(self) -> float:
+        return self.inspection_rate * (1.0 - self.exploration_share)
+
+    @property
+    def random_probability(self) -> float:
+        """Chance that an item below the threshold is drawn, so random holds fill the exploration share."""
+        return self.inspection_rate * self.exploration_share / (1.0 - self.model_rate)
+
+
+def resolve_capacities(
+    session: Session, *, partner_id: int, office_ids: set[str | None], default: Capacity
+) -> dict[str | None, Capacity]:
+    """For each posting office, the most specific setting: office, then partner, then global, then default."""
+    offices = sorted(o for o in office_ids if o)
+    scopes = [f"office:{o}" for o in offices] + [f"partner:{partner_id}", "global"]
+    rows = {
+        row.scope: row
+        for row in session.scalars(select(CapacitySetting).where(CapacitySetting.scope.in_(scopes)))
+    }
+
+    def most_specific(office: str | None) -> Capacity:
+        for scope in ([f"office:{office}"] if office else []) + [f"partner:{partner_id}", "global"]:
+            if scope in rows:
+                return Capacity(scope, rows[scope].inspection_rate, rows[scope].exploration_share)
+        return default
+
+    return {office: most_specific(office) for office in office_ids}
+
+
+@dataclass
+class ScoreWindow:
+    """Raw scores a partner's items got recently; its quantiles correct the threshold to the live traffic."""
+
+    scores: npt.NDArray[np.float64]
+    loaded_at: float
+
+    def threshold_for(self, rate: float) -> float:
+        return float(np.quantile(self.scores, 1.0 - rate, method="higher"))
+
+
+@dataclass
+class LiveThresholds:
+    """Per-partner score windows, reloaded from the assessments table at most every `refresh_seconds`."""
+
+    window: timedelta
+    min_items: int
+    refresh_seconds: float
+    _windows: dict[int, ScoreWindow] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def threshold(self, session: Session, partner_id: int, rate: float, fallback: float) -> tuple[float, str]:
+        """(raw-score threshold, "live" or "model table") for selecting `rate` of this partner's items."""
+        with self._lock:
+            window = self._windows.get(partner_id)
+        if window is None or time.monotonic() - window.loaded_at > self.refresh_seconds:
+            since = utcnow() - self.window
+            scores = session.scalars(
+                select(Assessment.raw_score).where(
+                    Assessment.partner_id == partner_id, Assessment.created_at >= since
+                )
+            ).all()
+            window = ScoreWindow(np.asarray(scores, dtype=np.float64), time.monotonic())
+            with self._lock:
+                self._windows[partner_id] = window
+        if len(window.scores) < self.min_items:
+            return fallback, "model table"
+        return window.threshold_for(rate), "live"
+
+
+@dataclass(frozen=True)
+class Selection:
+    held: bool
+    reason: SelectionReason | None
+    probability: float
+    referral: Literal["inspect", "request_information"] | None
+    hits: list[dict[str, Any]]
+
+
+def _referral(reason: SelectionReason, vagueness: float) -> Literal["inspect", "request_information"]:
+    if reason in ("model", "random") and not math.isnan(vagueness) and vagueness >= VAGUE_DECLARATION:
+        return "request_information"
+    return "inspect"
+
+
+def select_item(
+    *,
+    raw_score: float,
+    vagueness: float,
+    fields: RuleFields,
+    list_hits: list[ListHit],
+    rules: list[ActiveRule],
+    threshold: float,
+    capacity: Capacity,
+    draw: float,
+) -> Selection:
+    """Allowlist releases; watchlist or hold rule holds; a release rule releases; then the raised score
+    against the threshold; then a random draw with the exploration probability."""
+    rule_hits = [rule for rule in rules if matches(rule.conditions, fields)]
+    hits = [h.hit() for h in list_hits] + [r.hit() for r in rule_hits]
+    if any(h.list_kind == "allow" for h in list_hits):
+        return Selection(False, "allowlist", 0.0, None, hits)
+    if any(h.list_kind == "watch" for h in list_hits):
+        return Selection(True, "watchlist", 1.0, "inspect", hits)
+    if any(rule.action == "hold" for rule in rule_hits):
+        return Selection(True, "rule", 1.0, "inspect", hits)
+    if any(rule.action == "release" for rule in rule_hits):
+        return Selection(False, "rule", 0.0, None, hits)
+    raised = raw_score + sum(rule.raise_by for rule in rule_hits if rule.action == "raise")
+    if raised >= threshold:
+        return Selection(True, "model", 1.0, _referral("model", vagueness), hits)
+    probability = capacity.random_probability
+    if draw < probability:
+        return Selection(True, "random", probability, _referral("random", vagueness), hits)
+    return Selection(False, None, probability, None, hits)

@@ -1,0 +1,179 @@
+"""Targeting rules on shipment fields and watch/allow lists on pseudonymised parties: storage and matching."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from app.db.base import utcnow
+from app.db.tables import ListEntry, RuleVersion
+from model.money import to_eur
+from model.shipment import CountryCode, ItemCategory, MailClass, PostingChannel, Service
+
+RuleAction = Literal["hold", "release", "raise"]
+DeclaredCategory = ItemCategory | Literal["none"]
+
+
+class RuleConditions(BaseModel):
+    """Every condition given must hold; lists match any of their values. Weights in grams, values in EUR."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    origins: list[CountryCode] | None = None
+    destinations: list[CountryCode] | None = None
+    mail_classes: list[MailClass] | None = None
+    services: list[Service] | None = None
+    channels: list[PostingChannel] | None = None
+    declared_categories: list[DeclaredCategory] | None = None
+    weight_g_min: float | None = Field(default=None, ge=0)
+    weight_g_max: float | None = Field(default=None, ge=0)
+    value_eur_min: float | None = Field(default=None, ge=0)
+    value_eur_max: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> "RuleConditions":
+        if not self.model_dump(exclude_none=True):
+            raise ValueError("a rule needs at least one condition")
+        return self
+
+
+@dataclass(frozen=True)
+class RuleFields:
+    """The shipment fields rules look at, read from the stored (non-personal) shipment document."""
+
+    origin: str
+    destination: str
+    mail_class: str
+    service: str
+    channel: str
+    declared_category: str
+    weight_g: float
+    value_eur: float | None
+
+    @classmethod
+    def of(cls, document: dict[str, Any]) -> "RuleFields":
+        declaration = document.get("declaration")
+        value = None
+        if declaration:
+            value = to_eur(float(declaration["declared_value"]), declaration["currency"])
+        return cls(
+            origin=document["posting"]["country"],
+            destination=document["addressee"]["country"],
+            mail_class=document["mail_class"],
+            service=document["service"],
+            channel=document["posting"]["channel"],
+            declared_category=declaration["category"] if declaration else "none",
+            weight_g=float(document["gross_weight_kg"]) * 1000.0,
+            value_eur=value,
+        )
+
+
+def _within(value: float | None, low: float | None, high: float | None) -> bool:
+    if low is None and high is None:
+        return True
+    if value is None:
+        return False
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+def matches(conditions: RuleConditions, fields: RuleFields) -> bool:
+    listed = (
+        (conditions.origins, fields.origin),
+        (conditions.destinations, fields.destination),
+        (conditions.mail_classes, fields.mail_class),
+        (conditions.services, fields.service),
+        (conditions.channels, fields.channel),
+        (conditions.declared_categories, fields.declared_category),
+    )
+    return (
+        all(allowed is None or value in allowed for allowed, value in listed)
+        and _within(fields.weight_g, conditions.weight_g_min, conditions.weight_g_max)
+        and _within(fields.value_eur, conditions.value_eur_min, conditions.value_eur_max)
+    )
+
+
+@dataclass(frozen=True)
+class ActiveRule:
+    rule_id: str
+    version: int
+    name: str
+    conditions: RuleConditions
+    action: RuleAction
+    raise_by: float
+
+    def hit(self) -> dict[str, Any]:
+        return {
+            "kind": "rule",
+            "id": self.rule_id,
+            "version": self.version,
+            "name": self.name,
+            "action": self.action,
+        }
+
+
+def active_rules(session: Session, at: datetime | None = None) -> list[ActiveRule]:
+    """The newest version of every rule, if that version is active and not expired at `at`."""
+    at = at or utcnow()
+    newest = (
+        select(RuleVersion.rule_id, func.max(RuleVersion.version).label("version"))
+        .group_by(RuleVersion.rule_id)
+        .subquery()
+    )
+    rows = session.scalars(
+        select(RuleVersion)
+        .join(newest, (RuleVersion.rule_id == newest.c.rule_id) & (RuleVersion.version == newest.c.version))
+        .where(
+            RuleVersion.active.is_(True), or_(RuleVersion.expires_at.is_(None), RuleVersion.expires_at > at)
+        )
+        .order_by(RuleVersion.rule_id)
+    )
+    return [
+        ActiveRule(
+            rule_id=row.rule_id,
+            version=row.version,
+            name=row.name,
+            conditions=RuleConditions.model_validate(row.conditions),
+            action="hold" if row.action == "hold" else "release" if row.action == "release" else "raise",
+            raise_by=row.raise_by,
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class ListHit:
+    list_kind: Literal["watch", "allow"]
+    entry_id: int
+    entity_kind: str
+    label: str
+
+    def hit(self) -> dict[str, Any]:
+        return {
+            "kind": f"{self.list_kind}list",
+            "id": self.entry_id,
+            "entity": self.entity_kind,
+            "name": self.label,
+        }
+
+
+def list_hits(session: Session, keys: Iterable[str], at: datetime | None = None) -> dict[str, list[ListHit]]:
+    """Active list entries on any of `keys` (one query for the whole batch), by entity key."""
+    at = at or utcnow()
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    rows = session.scalars(
+        select(ListEntry).where(
+            ListEntry.entity_key.in_(wanted),
+            ListEntry.revoked_at.is_(None),
+            or_(ListEntry.expires_at.is_(None), ListEntry.expires_at > at),
+        )
+    )
+    hits: dict[str, list[ListHit]] = {}
+    for row in rows:
+        kind: Literal["watch", "allow"] = "watch" if row.list_kind == "watch" else "allow"
+        hits.setdefault(row.entity_key, []).append(ListHit(kind, row.id, row.entity_kind, row.label))
+    return hits

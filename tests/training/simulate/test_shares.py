@@ -1,0 +1,64 @@
+"""Measured shares against the configured targets, and the selection probabilities of the labels."""
+
+from collections import Counter, defaultdict
+
+import pytest
+
+from tests.training.simulate.conftest import SMALL, Run
+
+MIX_TOLERANCE = 0.015
+
+
+def test_illicit_prevalence_is_the_configured_share(small_run: Run) -> None:
+    illicit = sum(t["illicit"] for t in small_run.truth)
+    expected = SMALL.illicit_share * len(small_run.truth)
+    assert abs(illicit - expected) <= max(2.0, 0.1 * expected)
+    assert small_run.summary.illicit_items == illicit
+
+
+def test_inspection_rate_is_the_configured_capacity(small_run: Run) -> None:
+    rate = len(small_run.outcomes) / len(small_run.truth)
+    assert rate == pytest.approx(SMALL.inspection_rate, rel=0.1)
+    reasons = Counter(o["selection_reason"] for o in small_run.outcomes)
+    assert reasons["random"] / len(small_run.outcomes) == pytest.approx(
+        SMALL.random_share_of_capacity, abs=0.06
+    )
+
+
+def test_licit_corridor_and_mail_class_mix_follow_the_targets(small_run: Run) -> None:
+    licit = [s for s, t in zip(small_run.shipments, small_run.truth, strict=True) if not t["illicit"]]
+    destinations = Counter(s["addressee"]["country"] for s in licit)
+    classes = Counter(s["mail_class"] for s in licit)
+    for country, target in SMALL.destination_mix.items():
+        assert destinations[country] / len(licit) == pytest.approx(target, abs=MIX_TOLERANCE), country
+    for mail_class, target in SMALL.mail_class_mix.items():
+        assert classes[mail_class] / len(licit) == pytest.approx(target, abs=MIX_TOLERANCE), mail_class
+    reported = small_run.summary.licit_corridor_mix[SMALL.posting_country]["measured"]
+    assert reported == pytest.approx(destinations[SMALL.posting_country] / len(licit))
+
+
+def test_inspection_probabilities_add_up_to_the_inspections_of_each_day(small_run: Run) -> None:
+    expected: defaultdict[str, float] = defaultdict(float)
+    inspected: Counter[str] = Counter()
+    for item in small_run.truth:
+        expected[item["posted_on"]] += item["inspection_probability"]
+        inspected[item["posted_on"]] += item["inspected"]
+    for day, total in expected.items():
+        assert total == pytest.approx(inspected[day], abs=1e-6)
+
+
+def test_rule_hits_are_inspected_more_often_and_outcomes_carry_their_probability(small_run: Run) -> None:
+    truth = {t["item_id"]: t for t in small_run.truth}
+    held = [t["inspection_probability"] for t in small_run.truth if t["rule_hit"]]
+    others = [t["inspection_probability"] for t in small_run.truth if not t["rule_hit"]]
+    assert min(held) > max(others)
+    for outcome in small_run.outcomes:
+        assert outcome["selection_probability"] == truth[outcome["item_id"]]["inspection_probability"]
+        assert (outcome["selection_reason"] == "rule") <= truth[outcome["item_id"]]["rule_hit"]
+
+
+def test_summary_reports_shares_next_to_targets(small_run: Run) -> None:
+    shares = small_run.summary.shares
+    assert shares["illicit_share"]["target"] == SMALL.illicit_share
+    assert shares["inspection_rate"]["target"] == SMALL.inspection_rate
+    assert (small_run.out / "summary.json").exists()

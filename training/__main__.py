@@ -1,0 +1,5 @@
+"""`python -m training`: the offline learning commands."""
+
+from training.cli import cli
+
+cli()

@@ -1,0 +1,131 @@
+"""`python -m training`: simulate, learn market profiles, train and evaluate models."""
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from model.artifact import ModelArtifact
+from model.market_profile import MarketProfile
+from training.evaluate import Evaluation, Truth, evaluate
+from training.market.cli import app as market_app
+from training.market.profile import default_market_profile, profile_from_listings_file
+from training.pipeline import TrainingInputs, train_model
+from training.replay import replay
+from training.report import render_report, targets
+from training.simulate import ScenarioConfig, simulate
+from training.simulate.cli import app as simulate_app
+from training.train import LabelStrategy, TrainConfig, time_split
+
+cli = typer.Typer(help="Parcel Radar offline learning.", no_args_is_help=True)
+cli.add_typer(market_app, name="market", help="Cryptomarket listings: import, generate, profile, report.")
+cli.add_typer(simulate_app, name="simulate", help="Simulate a partner's postal traffic with customs outcomes.")
+console = Console()
+
+
+def _profile(listings: Path | None, profile: Path | None, seed: int) -> MarketProfile:
+    if profile is not None:
+        return MarketProfile.load(profile)
+    if listings is not None:
+        return profile_from_listings_file(listings)
+    return default_market_profile(seed=seed)
+
+
+def print_evaluation(evaluation: Evaluation) -> None:
+    table = Table(title=f"Test period: {evaluation.items:,} items, {evaluation.positives:,} drug items")
+    for column in ("inspection rate", "model recall", "rules lane", "market profile", "random", "model precision"):
+        table.add_column(column, justify="right")
+    for index, row in enumerate(evaluation.model):
+        table.add_row(
+            f"{row.rate:.2%}",
+            f"{row.recall:.3f}",
+            f"{evaluation.rules_lane[index].recall:.3f}",
+            f"{evaluation.market_profile[index].recall:.3f}",
+            f"{evaluation.random[index].recall:.3f}",
+            f"{row.precision:.4f}",
+        )
+    console.print(table)
+    for line, measured, target, passed in targets(evaluation):
+        console.print(f"{'PASS' if passed else 'FAIL'}  {line}: {measured:.3f} (target {target})")
+
+
+@cli.command()
+def train(
+    out: Annotated[Path, typer.Option(help="Artifact directory to write")],
+    shipments: Annotated[Path | None, typer.Option(help="Shipments JSONL (the API's contract)")] = None,
+    outcomes: Annotated[Path | None, typer.Option(help="Outcomes JSONL (the outcome contract)")] = None,
+    listings: Annotated[Path | None, typer.Option(help="Listings (CSV/JSONL) to learn the market profile")] = None,
+    profile: Annotated[Path | None, typer.Option(help="A market profile JSON instead of listings")] = None,
+    truth: Annotated[Path | None, typer.Option(help="Ground truth JSONL (simulations only)")] = None,
+    simulate_feed: Annotated[bool, typer.Option("--simulate", help="Train on the default simulated scenario")] = False,
+    days: Annotated[int | None, typer.Option(help="With --simulate: days to simulate")] = None,
+    seed: Annotated[int, typer.Option()] = 0,
+    labels: Annotated[str, typer.Option(help="Selective-label strategy: observed or ipw")] = "observed",
+) -> None:
+    """Train a model from your files, or from a simulation, and write a verified artifact with its report."""
+    if labels not in ("observed", "ipw"):
+        raise typer.BadParameter("labels is 'observed' or 'ipw'")
+    strategy: LabelStrategy = "ipw" if labels == "ipw" else "observed"
+    market = _profile(listings, profile, seed)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="radar-sim-") as scratch:
+        if simulate_feed:
+            defaults = ScenarioConfig()
+            config = ScenarioConfig(days=days or defaults.days, seed=seed)
+            console.print(f"simulating {config.days} days of traffic (seed {seed})")
+            simulate(config, market, Path(scratch), progress=True)
+            shipments, outcomes, truth = (Path(scratch) / n for n in ("shipments.jsonl", "outcomes.jsonl", "truth.jsonl"))
+        if shipments is None:
+            raise typer.BadParameter("give --shipments (and --outcomes), or --simulate")
+        inputs = TrainingInputs(shipments=shipments, outcomes=outcomes, profile=market, truth=truth)
+        result = train_model(inputs, out, TrainConfig(labels=strategy, seed=seed), progress=console.print)
+    print_evaluation(result.evaluation)
+    timings = ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items())
+    console.print(f"{result.dataset_items:,} items in {time.perf_counter() - started:.0f} s ({timings}); report: {out / 'report.html'}")
+
+
+@cli.command("evaluate")
+def evaluate_command(
+    model: Annotated[Path, typer.Option(help="Artifact directory")],
+    shipments: Annotated[Path, typer.Option(help="Shipments JSONL")],
+    out: Annotated[Path, typer.Option(help="Directory for evaluation.json and report.html")],
+    outcomes: Annotated[Path | None, typer.Option(help="Outcomes JSONL")] = None,
+    truth: Annotated[Path | None, typer.Option(help="Ground truth JSONL (simulations only)")] = None,
+    test_share: Annotated[float, typer.Option(help="Evaluate the last share of the period (history warms up before)")] = 0.5,
+) -> None:
+    """Evaluate an artifact on other data, e.g. a robustness run in which vendors adapt faster."""
+    artifact = ModelArtifact.load(model)
+    data = replay(shipments, outcomes, artifact.profile)
+    split = time_split(data.posted_at, TrainConfig(train_share=1.0 - test_share, validation_share=0.0))
+    test = data.subset(split.test)
+    raw = np.asarray(artifact.raw_scores(test.features), dtype=np.float64)
+    evaluation = evaluate(test, raw, artifact.calibration, truth=Truth.read(truth) if truth else None)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "evaluation.json").write_bytes(orjson.dumps(evaluation.to_dict(), option=orjson.OPT_INDENT_2))
+    (out / "report.html").write_text(render_report(artifact.version, dict(artifact.manifest.training), evaluation))
+    print_evaluation(evaluation)
+    console.print(f"report: {out / 'report.html'}")
+
+
+@cli.command()
+def promote(
+    model: Annotated[Path, typer.Option(help="Artifact directory to promote")],
+    to: Annotated[Path, typer.Option(help="The directory the service loads (PARCEL_RADAR_MODEL_DIR)")],
+) -> None:
+    """Verify an artifact and copy it to the served model directory (restart or reload the service after)."""
+    artifact = ModelArtifact.load(model)
+    staging = to.with_name(to.name + ".incoming")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(model, staging)
+    ModelArtifact.load(staging)
+    if to.exists():
+        shutil.rmtree(to)
+    staging.rename(to)
+    console.print(f"promoted {artifact.version} to {to}")

@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from training.market.profile import default_market_profile
 
 from app.credentials import (
     PartnerKind,
@@ -25,6 +24,7 @@ from app.db.engine import make_engine, session_factory
 from app.db.migrate import upgrade
 from app.main import create_app
 from app.settings import Settings
+from training.market.profile import default_market_profile
 from training.pipeline import TrainingInputs, train_model
 from training.simulate import ScenarioConfig, simulate
 from training.train import TrainConfig

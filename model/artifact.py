@@ -136,9 +136,9 @@ class ModelArtifact:
         booster = lgb.Booster(model_file=str(directory / BOOSTER_FILE))
         if booster.feature_name() != [f.name for f in FEATURES]:
             raise ArtifactError("the booster's feature names differ from the manifest")
-        profile = MarketProfile.load(directory / PROFILE_FILE)
-        if profile.sha256() != manifest.market_profile_sha256:
+        if sha256_file(directory / PROFILE_FILE) != manifest.market_profile_sha256:
             raise ArtifactError("the market profile does not match the manifest's market_profile_sha256")
+        profile = MarketProfile.load(directory / PROFILE_FILE)
         calibration = Calibration.from_json((directory / CALIBRATION_FILE).read_bytes())
         return cls(directory, manifest, booster, calibration, profile)
 

@@ -31,11 +31,6 @@ def weight_band(grams: float) -> str:
     return WEIGHT_BANDS[-1]
 
 
-def _normalised(shares: dict[str, float]) -> dict[str, float]:
-    total = sum(shares.values())
-    return {k: v / total for k, v in shares.items()} if total > 0 else {}
-
-
 @dataclass(frozen=True)
 class CorridorProfile:
     """Illicit shipping on one corridor (ships-from x destination), per month."""
@@ -108,9 +103,9 @@ class MarketProfile:
                 destination=c["destination"],
                 monthly_items=float(c["monthly_items"]),
                 monthly_revenue_eur=float(c["monthly_revenue_eur"]),
-                category_mix=_normalised(c["category_mix"]),
-                weight_bands=_normalised(c["weight_bands"]),
-                mail_class_mix=_normalised(c["mail_class_mix"]),
+                category_mix=dict(c["category_mix"]),
+                weight_bands=dict(c["weight_bands"]),
+                mail_class_mix=dict(c["mail_class_mix"]),
                 weekday_mix=list(c.get("weekday_mix") or [1 / 7] * 7),
                 median_order_eur=float(c.get("median_order_eur", 0.0)),
             )

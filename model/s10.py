@@ -11,7 +11,7 @@ def s10_check_digit(serial: str) -> int:
     """Check digit of an 8-digit S10 serial number (UPU S10, weights 8 6 4 2 3 5 9 7)."""
     if len(serial) != 8 or not serial.isdigit():
         raise ValueError("an S10 serial number is exactly 8 digits")
-    remainder = sum(map(mul, map(int, serial), _WEIGHTS)) % 11
+    remainder: int = sum(map(mul, map(int, serial), _WEIGHTS)) % 11
     check = 11 - remainder
     if check == 10:
         return 0

@@ -7,6 +7,7 @@ import orjson
 import typer
 import uvicorn
 from rich.console import Console
+from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,10 @@ from app.credentials import (
 from app.db.engine import make_engine, session_factory
 from app.db.migrate import upgrade
 from app.db.tables import Officer, Partner
+from app.services import retention
+from app.services.audit import verify_chain
+from app.services.policy_admin import ProposedChange, backtest
+from app.services.rules import RuleConditions
 from app.settings import get_settings
 
 cli = typer.Typer(help="Parcel Radar service administration.", no_args_is_help=True)
@@ -126,3 +131,65 @@ def demo() -> None:
         credentials = _demo_credentials(session)
     console.print(f"demo partner API key:      {credentials['partner_key']}", soft_wrap=True)
     console.print(f"demo supervisor token:     {credentials['officer_token']}", soft_wrap=True)
+
+
+@cli.command("purge")
+def purge_command() -> None:
+    """Erase clear-text parties past their retention period and expired idempotency keys (run daily)."""
+    with _session() as session, session.begin():
+        result = retention.purge(session)
+    console.print(
+        f"erased parties of {result.parties_erased} cases; deleted {result.idempotency_records_deleted} idempotency records"
+    )
+
+
+@cli.command("verify-audit")
+def verify_audit() -> None:
+    """Check the audit log's hash chain; exits 1 and names the first broken record if it was altered."""
+    with _session() as session:
+        checked, broken = verify_chain(session)
+    if broken is not None:
+        console.print(
+            f"[red]audit chain broken at record {broken.seq}: {broken.problem}[/red] ({checked} checked)"
+        )
+        raise typer.Exit(1)
+    console.print(f"audit chain verified: {checked} records")
+
+
+@cli.command("backtest")
+def backtest_command(
+    rule: Annotated[
+        Path | None, typer.Option(help="JSON file with conditions, action and optional raise_by")
+    ] = None,
+    inspection_rate: Annotated[
+        float | None, typer.Option(help="Replay a different inspection rate instead")
+    ] = None,
+    days: Annotated[int, typer.Option(help="Days of stored assessments to replay")] = 7,
+) -> None:
+    """Replay a rule or an inspection rate over stored assessments and print the daily change in held items."""
+    if (rule is None) == (inspection_rate is None):
+        raise typer.BadParameter("give either --rule or --inspection-rate")
+    change = ProposedChange(inspection_rate=inspection_rate)
+    if rule is not None:
+        document = orjson.loads(rule.read_bytes())
+        change = ProposedChange(
+            conditions=RuleConditions.model_validate(document["conditions"]),
+            action=document.get("action", "hold"),
+            raise_by=float(document.get("raise_by", 0.0)),
+        )
+    with _session() as session:
+        rows = backtest(session, change=change, days=days)
+    table = Table(title=f"Backtest over the last {days} days")
+    for column in ("day", "items", "held", "would hold", "added", "removed", "change"):
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(
+            row["day"],
+            str(row["items"]),
+            str(row["held"]),
+            str(row["would_hold"]),
+            str(row["added"]),
+            str(row["removed"]),
+            f"{row['would_hold'] - row['held']:+d}",
+        )
+    console.print(table)

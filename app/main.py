@@ -10,7 +10,7 @@ from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from app.api import assessments, health, review
+from app.api import assessments, health, policy, review
 from app.db.engine import make_engine, session_factory
 from app.errors import install_error_handlers
 from app.logging import configure_logging
@@ -26,14 +26,14 @@ from model.entities import Pseudonymiser
 logger = logging.getLogger(__name__)
 
 
-def load_scorer(settings: Settings) -> Scorer | None:
+def load_scorer(settings: Settings, pseudonymiser: Pseudonymiser) -> Scorer | None:
     """The scorer for the configured artifact; None when there is none, ArtifactError when it is altered."""
     if not (settings.model_dir / MANIFEST_FILE).is_file():
         logger.warning("no model artifact at %s: the service is not ready", settings.model_dir)
         return None
     artifact = ModelArtifact.load(settings.model_dir)
     logger.info("loaded model %s from %s", artifact.version, settings.model_dir)
-    return Scorer(artifact, Pseudonymiser(settings.pseudonym_secret.get_secret_value().encode()))
+    return Scorer(artifact, pseudonymiser)
 
 
 def assessment_policy(settings: Settings) -> AssessmentPolicy:
@@ -55,7 +55,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = make_engine(settings.database_url)
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
-    app.state.scorer = load_scorer(settings)
+    app.state.pseudonymiser = Pseudonymiser(settings.pseudonym_secret.get_secret_value().encode())
+    app.state.scorer = load_scorer(settings, app.state.pseudonymiser)
     app.state.policy = assessment_policy(settings)
     try:
         yield
@@ -94,5 +95,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(assessments.router)
     app.include_router(review.router)
+    app.include_router(policy.router)
     app.openapi = lambda: _openapi_with_manual_bodies(app)  # type: ignore[method-assign]
     return app

@@ -84,9 +84,7 @@ def list_queue(
 def _officer_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(
-        session.execute(select(Officer.id, Officer.username).where(Officer.id.in_(ids))).all()
-    )
+    return dict(session.execute(select(Officer.id, Officer.username).where(Officer.id.in_(ids))).all())
 
 
 def load_case(session: Session, case_id: int) -> QueueRow:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 01:40:35.236047
+Create Date: 2026-11-28 01:48:28.331457
 """
 
 from collections.abc import Sequence

@@ -1,0 +1,249 @@
+"""Supervisor and analyst routes: inspection capacity, watch and allow lists, targeting rules, backtests."""
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+
+from app.api.deps import SessionDep, require_roles
+from app.credentials import Role
+from app.db.base import utcnow
+from app.db.tables import Assessment, CapacitySetting, ListEntry, Officer, RuleVersion
+from app.errors import InvalidRequest
+from app.services.policy_admin import (
+    ListEntity,
+    ListKind,
+    ProposedChange,
+    add_list_entry,
+    backtest,
+    entity_key,
+    revoke_list_entry,
+    save_rule,
+    set_capacity,
+)
+from app.services.rules import RuleAction, RuleConditions
+from model.entities import Pseudonymiser
+from model.shipment import Party
+
+router = APIRouter(prefix="/v1/policy", tags=["policy"])
+SupervisorDep = Annotated[Officer, Depends(require_roles(Role.SUPERVISOR))]
+PolicyReaderDep = Annotated[Officer, Depends(require_roles(Role.SUPERVISOR, Role.ANALYST))]
+Scope = Annotated[str, Path(pattern=r"^(global|partner:\d+|office:[A-Za-z0-9-]{1,32})$")]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CapacityInput(Body):
+    inspection_rate: float = Field(gt=0, le=0.5, description="Share of items to hold")
+    exploration_share: float = Field(ge=0, lt=1, description="Share of that capacity drawn at random")
+
+
+class ListEntryInput(Body):
+    """A watch or allow entry. The party is given in clear text and stored only as its keyed hash."""
+
+    list: ListKind
+    entity: ListEntity
+    party: Party
+    label: str = Field(min_length=1, max_length=200, description="What supervisors see; not the clear text")
+    reason: str = Field(min_length=1, max_length=2000)
+    expires_at: AwareDatetime | None = None
+
+
+class RuleInput(Body):
+    name: str = Field(min_length=1, max_length=200)
+    conditions: RuleConditions
+    action: RuleAction
+    raise_by: float = Field(
+        default=0.0, ge=0, le=20, description="With action 'raise': added to the raw score"
+    )
+    active: bool = True
+    expires_at: AwareDatetime | None = None
+
+
+class BacktestInput(Body):
+    rule: RuleInput | None = None
+    inspection_rate: float | None = Field(default=None, gt=0, le=0.5)
+    days: int = Field(default=7, ge=1, le=90)
+
+
+def _realised(session: SessionDep, partner_id: int | None, hours: float) -> dict[str, Any]:
+    since = utcnow() - timedelta(hours=hours)
+    query = select(func.count(), func.count().filter(Assessment.decision == "hold")).where(
+        Assessment.created_at >= since
+    )
+    if partner_id is not None:
+        query = query.where(Assessment.partner_id == partner_id)
+    items, held = session.execute(query).one()
+    return {"window_hours": hours, "items": items, "held": held, "hold_rate": held / items if items else None}
+
+
+@router.get("/capacity")
+def read_capacity(session: SessionDep, request: Request, _officer: PolicyReaderDep) -> dict[str, Any]:
+    """Configured capacity per scope, and the realised hold rate over the live window."""
+    settings = request.app.state.settings
+    rows = session.scalars(select(CapacitySetting).order_by(CapacitySetting.scope))
+    return {
+        "default": {
+            "inspection_rate": settings.inspection_rate,
+            "exploration_share": settings.exploration_share,
+        },
+        "scopes": [
+            {
+                "scope": r.scope,
+                "inspection_rate": r.inspection_rate,
+                "exploration_share": r.exploration_share,
+                "updated_at": r.updated_at,
+                "realised": _realised(session, int(r.scope.split(":")[1]), settings.live_window_hours)
+                if r.scope.startswith("partner:")
+                else None,
+            }
+            for r in rows
+        ],
+        "realised": _realised(session, None, settings.live_window_hours),
+    }
+
+
+@router.put("/capacity/{scope}")
+def update_capacity(
+    scope: Scope, body: CapacityInput, session: SessionDep, officer: SupervisorDep
+) -> dict[str, Any]:
+    """Set the target inspection rate and exploration share of a scope (audited)."""
+    setting = set_capacity(
+        session,
+        officer=officer,
+        scope=scope,
+        inspection_rate=body.inspection_rate,
+        exploration_share=body.exploration_share,
+    )
+    return {
+        "scope": setting.scope,
+        "inspection_rate": setting.inspection_rate,
+        "exploration_share": setting.exploration_share,
+    }
+
+
+def _entry_view(entry: ListEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "list": entry.list_kind,
+        "entity": entry.entity_kind,
+        "label": entry.label,
+        "reason": entry.reason,
+        "created_at": entry.created_at,
+        "expires_at": entry.expires_at,
+        "revoked_at": entry.revoked_at,
+    }
+
+
+@router.get("/lists")
+def read_lists(session: SessionDep, _officer: PolicyReaderDep) -> list[dict[str, Any]]:
+    return [_entry_view(e) for e in session.scalars(select(ListEntry).order_by(ListEntry.id))]
+
+
+@router.post("/lists", status_code=201)
+def create_list_entry(
+    body: ListEntryInput, session: SessionDep, request: Request, officer: SupervisorDep
+) -> dict[str, Any]:
+    """Watch or allow a sender, addressee, address or postcode area (audited; stored pseudonymised)."""
+    pseudonymiser: Pseudonymiser = request.app.state.pseudonymiser
+    key = entity_key(pseudonymiser, body.entity, body.party)
+    if key is None:
+        raise InvalidRequest(
+            [
+                {
+                    "loc": "party",
+                    "path": ["party"],
+                    "type": "value_error",
+                    "message": f"the party gives nothing that identifies a {body.entity}",
+                }
+            ]
+        )
+    entry = add_list_entry(
+        session,
+        officer=officer,
+        list_kind=body.list,
+        entity=body.entity,
+        key=key,
+        label=body.label,
+        reason=body.reason,
+        expires_at=body.expires_at,
+    )
+    return _entry_view(entry)
+
+
+@router.delete("/lists/{entry_id}")
+def delete_list_entry(entry_id: int, session: SessionDep, officer: SupervisorDep) -> dict[str, Any]:
+    return _entry_view(
+        revoke_list_entry(session, officer=officer, entry_id=entry_id, reason="revoked via API")
+    )
+
+
+def _rule_view(rule: RuleVersion) -> dict[str, Any]:
+    return {
+        "rule_id": rule.rule_id,
+        "version": rule.version,
+        "name": rule.name,
+        "conditions": rule.conditions,
+        "action": rule.action,
+        "raise_by": rule.raise_by,
+        "active": rule.active,
+        "created_at": rule.created_at,
+        "expires_at": rule.expires_at,
+    }
+
+
+@router.get("/rules")
+def read_rules(session: SessionDep, _officer: PolicyReaderDep) -> list[dict[str, Any]]:
+    """Every version of every rule, newest version first per rule."""
+    rows = session.scalars(select(RuleVersion).order_by(RuleVersion.rule_id, RuleVersion.version.desc()))
+    return [_rule_view(r) for r in rows]
+
+
+@router.put("/rules/{rule_id}")
+def put_rule(
+    rule_id: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")],
+    body: RuleInput,
+    session: SessionDep,
+    officer: SupervisorDep,
+) -> dict[str, Any]:
+    """Create a rule or add a new version of it (deactivate with "active": false); audited."""
+    expires: datetime | None = body.expires_at
+    version = save_rule(
+        session,
+        officer=officer,
+        rule_id=rule_id,
+        name=body.name,
+        conditions=body.conditions,
+        action=body.action,
+        raise_by=body.raise_by,
+        active=body.active,
+        expires_at=expires,
+    )
+    return _rule_view(version)
+
+
+@router.post("/backtest")
+def run_backtest(body: BacktestInput, session: SessionDep, _officer: PolicyReaderDep) -> dict[str, Any]:
+    """Replay a rule or an inspection rate over stored assessments: items held per day, added and removed."""
+    if (body.rule is None) == (body.inspection_rate is None):
+        raise InvalidRequest(
+            [
+                {
+                    "loc": "rule",
+                    "path": ["rule"],
+                    "type": "value_error",
+                    "message": "give either a rule or an inspection_rate",
+                }
+            ]
+        )
+    change = ProposedChange(
+        conditions=body.rule.conditions if body.rule else None,
+        action=body.rule.action if body.rule else "hold",
+        raise_by=body.rule.raise_by if body.rule else 0.0,
+        inspection_rate=body.inspection_rate,
+    )
+    return {"days": backtest(session, change=change, days=body.days)}

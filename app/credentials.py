@@ -114,8 +114,8 @@ def partner_for_key(session: Session, token: str) -> Partner | None:
     return session.get(Partner, key.partner_id)
 
 
-def officer_for_token(session: Session, token: str) -> Officer | None:
-    """The enabled officer owning a valid, unexpired, unrevoked token, else None."""
+def officer_token_owner(session: Session, token: str) -> tuple[Officer, datetime | None] | None:
+    """(enabled officer, token expiry) for a valid, unexpired, unrevoked token, else None."""
     parsed = split_token(token)
     if parsed is None or parsed[0] != OFFICER_TOKEN_PREFIX:
         return None
@@ -125,4 +125,12 @@ def officer_for_token(session: Session, token: str) -> Officer | None:
     if stored.expires_at is not None and stored.expires_at <= utcnow():
         return None
     officer = session.get(Officer, stored.officer_id)
-    return officer if officer is not None and officer.disabled_at is None else None
+    if officer is None or officer.disabled_at is not None:
+        return None
+    return officer, stored.expires_at
+
+
+def officer_for_token(session: Session, token: str) -> Officer | None:
+    """The enabled officer owning a valid, unexpired, unrevoked token, else None."""
+    owner = officer_token_owner(session, token)
+    return owner[0] if owner is not None else None

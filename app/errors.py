@@ -1,13 +1,13 @@
 """Error hierarchy with status codes, and the handlers that render every error as {"error", "detail"}."""
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -59,6 +59,11 @@ class Conflict(AppError):
     error = "conflict"
 
 
+class Gone(AppError):
+    status_code = 410
+    error = "gone"
+
+
 class PayloadTooLarge(AppError):
     status_code = 413
     error = "payload_too_large"
@@ -101,25 +106,38 @@ def error_response(
     return OrjsonResponse({"error": error, "detail": detail}, status_code=status_code, headers=headers)
 
 
-async def _app_error(_request: Request, exc: Exception) -> OrjsonResponse:
+ErrorPage = Callable[[Request, int, str, Any], Response]
+"""Renders an error as a page; a web router puts one in `request.state.error_page` for its routes."""
+
+
+def _respond(
+    request: Request, status_code: int, error: str, detail: Any, headers: Mapping[str, str] | None = None
+) -> Response:
+    page: ErrorPage | None = getattr(request.state, "error_page", None)
+    if page is not None:
+        return page(request, status_code, error, detail)
+    return error_response(status_code, error, detail, headers)
+
+
+async def _app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
-    return error_response(exc.status_code, exc.error, exc.detail, exc.headers)
+    return _respond(request, exc.status_code, exc.error, exc.detail, exc.headers)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> OrjsonResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError | ValidationError)
-    return error_response(422, InvalidRequest.error, field_errors(exc.errors()))
+    return _respond(request, 422, InvalidRequest.error, field_errors(exc.errors()))
 
 
-async def _http_error(_request: Request, exc: Exception) -> OrjsonResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     error = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    return error_response(exc.status_code, error, exc.detail, exc.headers)
+    return _respond(request, exc.status_code, error, exc.detail, exc.headers)
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> OrjsonResponse:
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(500, AppError.error, "internal error; the request was not committed")
+    return _respond(request, 500, AppError.error, "internal error; the request was not committed")
 
 
 def install_error_handlers(app: FastAPI) -> None:

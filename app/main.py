@@ -15,11 +15,13 @@ from app.db.engine import make_engine, session_factory
 from app.errors import install_error_handlers
 from app.logging import configure_logging
 from app.middleware import BodySizeLimit
+from app.oidc import OidcVerifier
 from app.schemas import AssessmentRequest
 from app.scoring import Scorer
 from app.services.assessments import AssessmentPolicy
 from app.services.policy import Capacity, LiveThresholds
 from app.settings import Settings, get_settings
+from app.web import install_web
 from model.artifact import MANIFEST_FILE, ModelArtifact
 from model.entities import Pseudonymiser
 
@@ -55,9 +57,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = make_engine(settings.database_url)
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    app.state.read_sessions = session_factory(engine, read_only=True)
     app.state.pseudonymiser = Pseudonymiser(settings.pseudonym_secret.get_secret_value().encode())
     app.state.scorer = load_scorer(settings, app.state.pseudonymiser)
     app.state.policy = assessment_policy(settings)
+    app.state.oidc = OidcVerifier.from_settings(settings)
     try:
         yield
     finally:
@@ -96,5 +100,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(assessments.router)
     app.include_router(review.router)
     app.include_router(policy.router)
+    install_web(app)
     app.openapi = lambda: _openapi_with_manual_bodies(app)  # type: ignore[method-assign]
     return app

@@ -1,11 +1,20 @@
 """Request and response envelopes of the HTTP API (the shipment and outcome contracts live in model/)."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
-from model.shipment import OutcomeResult, Quantity, Shipment
+from model.shipment import FINDING_RESULTS, OutcomeResult, Quantity, Shipment
 from model.taxonomy import DrugCategory
 
 Decision = Literal["release", "hold"]
@@ -57,18 +66,46 @@ class AssessmentView(Envelope):
     assessed_at: datetime
 
 
+CaseStatus = Literal["open", "claimed", "pending_lab", "closed"]
+_NO_FINDING = frozenset({OutcomeResult.NOTHING_FOUND, OutcomeResult.NOT_PRESENTED})
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=2000)]
+
+
 class CaseSummary(Envelope):
     case_id: int
     assessment_id: str
     item_id: str
-    status: str
+    status: CaseStatus
     score: float
     referral: str
     origin: str
     destination: str
     mail_class: str
+    office: str | None = Field(description="Office of posting (posting.office_id)")
     created_at: datetime
     claimed_by: str | None
+
+
+def _blank_is_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+Optional = BeforeValidator(_blank_is_none)  # a web form sends its empty fields as ""
+
+
+class QueueFilters(BaseModel):
+    """Which held items a queue page lists; empty filters match every case."""
+
+    status: Literal["open", "claimed", "pending_lab", "closed", "any"] = "open"
+    office: Annotated[str | None, Optional, Field(max_length=32, description="Office of posting")] = None
+    origin: Annotated[str | None, Optional, Field(pattern="^[A-Za-z]{2}$")] = None
+    destination: Annotated[str | None, Optional, Field(pattern="^[A-Za-z]{2}$")] = None
+    referral: Annotated[Referral | None, Optional] = None
+    min_age_hours: Annotated[float | None, Optional, Field(ge=0, description="Held at least this long")] = (
+        None
+    )
+    max_age_hours: Annotated[float | None, Optional, Field(ge=0, description="Held at most this long")] = None
+    mine: bool = Field(default=False, description="Only cases the caller holds")
 
 
 class CasePage(Envelope):
@@ -85,6 +122,8 @@ class ReasonView(Envelope):
 
 class OutcomeView(Envelope):
     outcome_id: int
+    kind: Literal["inspection", "lab_result", "correction"]
+    current: bool = Field(description="False once a lab result or a correction superseded this record")
     result: OutcomeResult
     substance_category: DrugCategory | None
     quantity: Quantity | None
@@ -92,24 +131,110 @@ class OutcomeView(Envelope):
     recorded_by: str
     recorded_at: datetime
     note: str | None
+    reason: str | None = Field(description="Why a correction was made")
+    lab_reference: str | None
     supersedes_id: int | None
 
 
+class PartyAccessView(Envelope):
+    officer: str
+    purpose: str
+    channel: str
+    accessed_at: datetime
+
+
 class CaseDetail(CaseSummary):
+    claimed_at: datetime | None
     decision: Decision
     selection_reason: str | None
     model_version: str
     threshold: float
     reasons: list[ReasonView]
+    hits: list[dict[str, Any]] = Field(description="Rule and list entries that matched the item")
     shipment: dict[str, Any]
     outcomes: list[OutcomeView]
+    parties_available: bool = Field(description="Clear-text parties are kept (see POST .../parties)")
+    parties_purge_after: datetime
+    party_access: list[PartyAccessView]
 
 
-class OutcomeInput(Envelope):
-    """What an officer records after inspecting a held item."""
+class OutcomeFields(Envelope):
+    """What an inspection found. A substance category goes with a finding, never with 'nothing found'."""
 
     result: OutcomeResult
-    substance_category: DrugCategory | None = None
-    quantity: Quantity | None = None
+    substance_category: DrugCategory | None = Field(default=None, validate_default=True)
+    quantity: Quantity | None = Field(default=None, description="Estimated quantity of a finding")
     inspected_at: AwareDatetime | None = Field(default=None, description="Defaults to the time of recording")
     note: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("substance_category")
+    @classmethod
+    def _category_fits_result(cls, value: DrugCategory | None, info: ValidationInfo) -> DrugCategory | None:
+        result = info.data.get("result")
+        if result in FINDING_RESULTS and value is None:
+            raise ValueError(f"required when result is '{result}'")
+        if result in _NO_FINDING and value is not None:
+            raise ValueError(f"not recorded when result is '{result}'")
+        return value
+
+    @field_validator("quantity")
+    @classmethod
+    def _quantity_fits_result(cls, value: Quantity | None, info: ValidationInfo) -> Quantity | None:
+        result = info.data.get("result")
+        if result in _NO_FINDING and value is not None:
+            raise ValueError(f"not recorded when result is '{result}'")
+        return value
+
+
+class OutcomeInput(OutcomeFields):
+    """What an officer records after inspecting a held item; 'inconclusive' leaves it pending a lab result."""
+
+    override_reason: Reason | None = Field(
+        default=None, description="A supervisor deciding a case another officer holds says why (audited)"
+    )
+
+
+class LabResultInput(OutcomeFields):
+    """The lab's answer for a case pending after an inconclusive inspection; it closes the case."""
+
+    result: Literal[OutcomeResult.SEIZED, OutcomeResult.NOTHING_FOUND, OutcomeResult.INCONCLUSIVE]
+    lab_reference: str | None = Field(default=None, max_length=64)
+    override_reason: Reason | None = None
+
+
+class CorrectionInput(OutcomeFields):
+    """A replacement for the case's current outcome; the old record stays, marked as superseded."""
+
+    reason: Reason = Field(description="Why the recorded outcome was wrong (audited)")
+
+
+class OverrideInput(Envelope):
+    override_reason: Reason | None = Field(
+        default=None, description="A supervisor taking or releasing another officer's case says why (audited)"
+    )
+
+
+class CaseState(Envelope):
+    case_id: int
+    status: CaseStatus
+    claimed_by: str | None
+
+
+class OutcomeRecorded(Envelope):
+    outcome_id: int
+    case_id: int
+    status: CaseStatus
+
+
+class PartiesRequest(Envelope):
+    purpose: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=500)] = Field(
+        description="Why the clear text is needed, in words a reviewer of the access log understands"
+    )
+
+
+class PartiesView(Envelope):
+    case_id: int
+    sender: dict[str, Any]
+    addressee: dict[str, Any]
+    access_id: int = Field(description="The access-log entry this read created")
+    purge_after: datetime

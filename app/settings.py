@@ -8,6 +8,19 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-only-pseudonym-secret-change-me"  # noqa: S105 - refused outside development
+RoleName = Literal["officer", "supervisor", "analyst", "admin"]
+_ASYMMETRIC_ALGORITHMS = {
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "ES512",
+    "EdDSA",
+}
 
 
 class Settings(BaseSettings):
@@ -37,6 +50,23 @@ class Settings(BaseSettings):
     worker_threads: int = Field(default=8, ge=1, le=256, description="Threads serving blocking routes")
     log_json: bool = True
     log_level: str = "INFO"
+    web_session_hours: float = Field(default=12, gt=0, le=24 * 30, description="Lifetime of a web sign-in")
+    web_cookie_secure: bool | None = Field(
+        default=None,
+        description="Send the session cookie over HTTPS only; default: everywhere but development",
+    )
+    oidc_issuer: str | None = Field(default=None, description="Accept officer JWTs from this issuer (iss)")
+    oidc_audience: str | None = Field(default=None, description="The audience (aud) the JWTs must name")
+    oidc_jwks_file: Path | None = Field(default=None, description="The issuer's JSON Web Key Set, as a file")
+    oidc_public_key: str | None = Field(default=None, description="Or one PEM public key")
+    oidc_algorithms: list[str] = Field(default_factory=lambda: ["RS256"])
+    oidc_role_claim: str = Field(default="roles", description="Claim holding the role(s), a string or list")
+    oidc_role_map: dict[str, RoleName] = Field(
+        default_factory=dict, description='Claim value -> role, e.g. {"customs-officer": "officer"}'
+    )
+    oidc_username_claim: str = "preferred_username"
+    oidc_office_claim: str | None = None
+    oidc_leeway_seconds: int = Field(default=30, ge=0, le=600)
 
     @model_validator(mode="after")
     def _no_default_secret_outside_development(self) -> Self:
@@ -48,6 +78,24 @@ class Settings(BaseSettings):
         if len(secret.encode()) < 32:
             raise ValueError("PARCEL_RADAR_PSEUDONYM_SECRET must be at least 32 bytes")
         return self
+
+    @model_validator(mode="after")
+    def _complete_oidc(self) -> Self:
+        if self.oidc_issuer is None:
+            return self
+        if not self.oidc_audience:
+            raise ValueError("set PARCEL_RADAR_OIDC_AUDIENCE with PARCEL_RADAR_OIDC_ISSUER")
+        if (self.oidc_jwks_file is None) == (self.oidc_public_key is None):
+            raise ValueError("set one of PARCEL_RADAR_OIDC_JWKS_FILE or PARCEL_RADAR_OIDC_PUBLIC_KEY")
+        if not self.oidc_algorithms or set(self.oidc_algorithms) - _ASYMMETRIC_ALGORITHMS:
+            raise ValueError(f"PARCEL_RADAR_OIDC_ALGORITHMS: only {sorted(_ASYMMETRIC_ALGORITHMS)}")
+        return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.web_cookie_secure is not None:
+            return self.web_cookie_secure
+        return self.environment != "development"
 
 
 @cache

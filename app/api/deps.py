@@ -1,16 +1,17 @@
 """FastAPI dependencies as Annotated aliases: session, settings, scorer, authenticated partner or officer."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.credentials import OFFICER_TOKEN_PREFIX, PARTNER_KEY_PREFIX, Role, officer_for_token, partner_for_key
-from app.db.engine import session_scope
+from app.auth import authenticate_officer
+from app.credentials import OFFICER_TOKEN_PREFIX, PARTNER_KEY_PREFIX, Role, partner_for_key
 from app.db.tables import Officer, Partner
 from app.errors import Forbidden, ServiceUnavailable, Unauthorized
+from app.oidc import OidcVerifier
 from app.scoring import Scorer
 from app.services.assessments import AssessmentPolicy
 from app.settings import Settings
@@ -18,9 +19,17 @@ from app.settings import Settings
 _bearer = HTTPBearer(auto_error=False, description="Partner API key or officer token")
 
 
-def _session(request: Request) -> Iterator[Session]:
-    # scope="function" below: commit happens before the response is sent, so a 2xx means committed.
-    yield from session_scope(request.app.state.sessions)
+async def _session(request: Request) -> AsyncIterator[Session]:
+    # scope="function" below: the commit happens before the response is sent, so a 2xx means committed. The
+    # dependency is async on purpose: its commit must not wait for a free worker thread while the threads
+    # wait for the lock this very transaction holds (SQLite serialises writers).
+    with request.app.state.sessions() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
 
 
 def _settings(request: Request) -> Settings:
@@ -45,9 +54,15 @@ def _session_factory(request: Request) -> sessionmaker[Session]:
     return factory
 
 
+def _read_sessions(request: Request) -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = request.app.state.read_sessions
+    return factory
+
+
 SessionDep = Annotated[Session, Depends(_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(_session_factory)]
+ReadSessionsDep = Annotated[sessionmaker[Session], Depends(_read_sessions)]
 ScorerDep = Annotated[Scorer, Depends(_scorer)]
 PolicyDep = Annotated[AssessmentPolicy, Depends(_policy)]
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -59,24 +74,32 @@ def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
     return credentials.credentials
 
 
-def _partner(session: SessionDep, credentials: BearerDep) -> Partner:
+# Credentials are checked in their own short session, so the request's transaction (which on SQLite holds the
+# write lock from its first statement) starts only when the route needs it.
+def _partner(sessions: ReadSessionsDep, credentials: BearerDep) -> Partner:
     token = _token(credentials)
     if token.startswith(OFFICER_TOKEN_PREFIX + "_"):
         raise Forbidden("officer tokens cannot file shipments; use a partner API key")
-    partner = partner_for_key(session, token)
+    with sessions() as session:
+        partner = partner_for_key(session, token)
     if partner is None:
         raise Unauthorized("unknown or revoked API key")
     return partner
 
 
-def _officer(session: SessionDep, credentials: BearerDep) -> Officer:
+def _oidc(request: Request) -> OidcVerifier | None:
+    verifier: OidcVerifier | None = getattr(request.app.state, "oidc", None)
+    return verifier
+
+
+OidcDep = Annotated[OidcVerifier | None, Depends(_oidc)]
+
+
+def _officer(sessions: SessionFactoryDep, oidc: OidcDep, credentials: BearerDep) -> Officer:
     token = _token(credentials)
     if token.startswith(PARTNER_KEY_PREFIX + "_"):
         raise Forbidden("partner keys have no access to customs routes")
-    officer = officer_for_token(session, token)
-    if officer is None:
-        raise Unauthorized("unknown, expired or revoked officer token")
-    return officer
+    return authenticate_officer(sessions, token=token, oidc=oidc).officer
 
 
 PartnerDep = Annotated[Partner, Depends(_partner)]

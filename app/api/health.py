@@ -21,8 +21,8 @@ def readyz(request: Request) -> OrjsonResponse:
     scorer = request.app.state.scorer
     checks["model"] = f"ok: {scorer.model_version}" if scorer is not None else "missing"
     try:
-        with request.app.state.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        with request.app.state.read_sessions() as session:
+            session.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"

@@ -1,106 +1,138 @@
-"""Customs routes: the review queue, case detail with reasons, outcomes and their export."""
+"""Customs routes: the review queue, case detail, claims, outcomes, lab results, corrections, parties, export."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import ReviewerDep, ScorerDep, SessionDep
-from app.schemas import CaseDetail, CasePage, CaseSummary, OutcomeInput, OutcomeView
-from app.services.review import (
-    QueueOrder,
-    QueueRow,
-    case_outcomes,
-    ensure_reasons,
-    export_outcomes,
-    list_queue,
-    load_case,
-    record_outcome,
+from app.db.tables import ReviewCase
+from app.schemas import (
+    CaseDetail,
+    CasePage,
+    CaseState,
+    CorrectionInput,
+    LabResultInput,
+    OutcomeInput,
+    OutcomeRecorded,
+    OverrideInput,
+    PartiesRequest,
+    PartiesView,
+    QueueFilters,
 )
+from app.services.case_detail import case_detail, case_summary
+from app.services.claims import claim_case, release_case
+from app.services.outcomes import complete_lab, correct_outcome, record_outcome
+from app.services.parties import read_parties
+from app.services.review import QueueOrder, export_outcomes, list_queue, officer_names
 
 router = APIRouter(prefix="/v1/review", tags=["review"])
-_AUTH_ERRORS: dict[int | str, dict[str, str]] = {
+_AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing, unknown, expired or revoked officer token"},
     403: {"description": "A partner key, or a role without access"},
 }
+_CASE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_AUTH_ERRORS,
+    404: {"description": "No such case"},
+    409: {"description": "The case's state does not allow it, or another officer holds it"},
+}
+OptionalOverride = Annotated[OverrideInput | None, Body()]
 
 
-def _summary(row: QueueRow) -> CaseSummary:
-    return CaseSummary(
-        case_id=row.case.id,
-        assessment_id=row.assessment.id,
-        item_id=row.assessment.item_id,
-        status=row.case.status,
-        score=row.case.score,
-        referral=row.case.referral,
-        origin=row.assessment.origin,
-        destination=row.assessment.destination,
-        mail_class=row.assessment.mail_class,
-        created_at=row.case.created_at,
-        claimed_by=row.claimed_by,
+def _state(session: SessionDep, case: ReviewCase) -> CaseState:
+    names = officer_names(session, {case.claimed_by} if case.claimed_by else set())
+    return CaseState.model_validate(
+        {"case_id": case.id, "status": case.status, "claimed_by": names.get(case.claimed_by or -1)}
     )
 
 
 @router.get("/cases", response_model=CasePage, responses=_AUTH_ERRORS)
 def queue(
     session: SessionDep,
-    _officer: ReviewerDep,
+    officer: ReviewerDep,
+    filters: Annotated[QueueFilters, Query()],
     order: QueueOrder = "risk",
-    status: Annotated[str | None, Query(pattern="^(open|claimed|closed)$")] = "open",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> CasePage:
-    """Held items, riskiest (or newest) first, one page at a time."""
-    rows, next_cursor = list_queue(session, order=order, status=status, limit=limit, cursor=cursor)
-    return CasePage(cases=[_summary(row) for row in rows], next_cursor=next_cursor)
-
-
-@router.get("/cases/{case_id}", response_model=CaseDetail, responses={**_AUTH_ERRORS, 404: {}})
-def case_detail(case_id: int, session: SessionDep, scorer: ScorerDep, _officer: ReviewerDep) -> CaseDetail:
-    """A case with its score, reasons in plain words, shipment metadata and outcomes so far."""
-    row = load_case(session, case_id)
-    ensure_reasons(row.case, scorer)
-    outcomes = [
-        OutcomeView.model_validate(
-            {
-                "outcome_id": record.id,
-                "result": record.result,
-                "substance_category": record.substance_category,
-                "quantity": (
-                    {"value": record.quantity_value, "unit": record.quantity_unit}
-                    if record.quantity_value is not None
-                    else None
-                ),
-                "inspected_at": record.inspected_at,
-                "recorded_by": username,
-                "recorded_at": record.recorded_at,
-                "note": record.note,
-                "supersedes_id": record.supersedes_id,
-            }
-        )
-        for record, username in case_outcomes(session, case_id)
-    ]
-    return CaseDetail.model_validate(
-        {
-            **_summary(row).model_dump(),
-            "decision": row.assessment.decision,
-            "selection_reason": row.assessment.selection_reason,
-            "model_version": row.assessment.model_version,
-            "threshold": row.assessment.threshold,
-            "reasons": row.case.reasons or [],
-            "shipment": row.assessment.shipment,
-            "outcomes": outcomes,
-        }
+    """Held items, riskiest (or newest) first, filtered by status, office, corridor, referral and age."""
+    rows, next_cursor = list_queue(
+        session, order=order, filters=filters, officer_id=officer.id, limit=limit, cursor=cursor
     )
+    return CasePage(cases=[case_summary(row) for row in rows], next_cursor=next_cursor)
 
 
-@router.post("/cases/{case_id}/outcome", status_code=201, responses={**_AUTH_ERRORS, 404: {}, 409: {}})
+@router.get("/cases/{case_id}", response_model=CaseDetail, responses=_CASE_ERRORS)
+def case(case_id: int, session: SessionDep, scorer: ScorerDep, _officer: ReviewerDep) -> CaseDetail:
+    """A case: decision, score, reasons in plain words, rule and list hits, metadata, outcomes, access log."""
+    return case_detail(session, case_id=case_id, scorer=scorer)
+
+
+@router.post("/cases/{case_id}/claim", response_model=CaseState, responses=_CASE_ERRORS)
+def claim(
+    case_id: int, session: SessionDep, officer: ReviewerDep, body: OptionalOverride = None
+) -> CaseState:
+    """Take a case; nobody else may decide it until it is released (a supervisor may override, audited)."""
+    override = body.override_reason if body else None
+    return _state(session, claim_case(session, case_id=case_id, officer=officer, override_reason=override))
+
+
+@router.post("/cases/{case_id}/release", response_model=CaseState, responses=_CASE_ERRORS)
+def release(
+    case_id: int, session: SessionDep, officer: ReviewerDep, body: OptionalOverride = None
+) -> CaseState:
+    """Give a claimed case back to the queue."""
+    override = body.override_reason if body else None
+    return _state(session, release_case(session, case_id=case_id, officer=officer, override_reason=override))
+
+
+@router.post("/cases/{case_id}/outcome", status_code=201, responses=_CASE_ERRORS)
 def add_outcome(
     case_id: int, outcome: OutcomeInput, session: SessionDep, officer: ReviewerDep
-) -> dict[str, int]:
-    """Record what the inspection found; closes the case and feeds seizures back into the history."""
+) -> OutcomeRecorded:
+    """Record what the inspection found: closes the case ('inconclusive' leaves it pending a lab result)."""
     record = record_outcome(session, case_id=case_id, officer=officer, outcome=outcome)
-    return {"outcome_id": record.id, "case_id": case_id}
+    return _recorded(session, case_id, record.id)
+
+
+@router.post("/cases/{case_id}/lab-result", status_code=201, responses=_CASE_ERRORS)
+def add_lab_result(
+    case_id: int, lab: LabResultInput, session: SessionDep, officer: ReviewerDep
+) -> OutcomeRecorded:
+    """Complete a case pending after an inconclusive inspection with the lab's result."""
+    record = complete_lab(session, case_id=case_id, officer=officer, lab=lab)
+    return _recorded(session, case_id, record.id)
+
+
+@router.post("/cases/{case_id}/correction", status_code=201, responses=_CASE_ERRORS)
+def add_correction(
+    case_id: int, correction: CorrectionInput, session: SessionDep, officer: ReviewerDep
+) -> OutcomeRecorded:
+    """Replace the current outcome, saying why; the old record is kept and marked superseded."""
+    record = correct_outcome(session, case_id=case_id, officer=officer, correction=correction)
+    return _recorded(session, case_id, record.id)
+
+
+def _recorded(session: SessionDep, case_id: int, outcome_id: int) -> OutcomeRecorded:
+    status = session.get_one(ReviewCase, case_id).status
+    return OutcomeRecorded.model_validate({"outcome_id": outcome_id, "case_id": case_id, "status": status})
+
+
+@router.post(
+    "/cases/{case_id}/parties",
+    response_model=PartiesView,
+    responses={**_CASE_ERRORS, 410: {"description": "Erased after the retention period"}},
+)
+def parties(case_id: int, request: PartiesRequest, session: SessionDep, officer: ReviewerDep) -> PartiesView:
+    """The clear-text sender and addressee, for the stated purpose; every read is logged and audited."""
+    read = read_parties(session, case_id=case_id, officer=officer, purpose=request.purpose, channel="api")
+    return PartiesView(
+        case_id=case_id,
+        sender=read.parties["sender"],
+        addressee=read.parties["addressee"],
+        access_id=read.access.id,
+        purge_after=read.row.case.purge_after,
+    )
 
 
 @router.get("/outcomes.jsonl", response_class=StreamingResponse, responses=_AUTH_ERRORS)

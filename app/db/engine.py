@@ -1,6 +1,5 @@
 """Engine and session factory for SQLite (embedded default) and PostgreSQL."""
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ SQLITE_BUSY_TIMEOUT_S = 30
 # Every transaction that touches party history holds this PostgreSQL advisory lock, so concurrent batches read
 # and update the same entities one after another (SQLite gets the same from BEGIN IMMEDIATE).
 HISTORY_LOCK_ID = 7_204_118_001
+SQLITE_BEGIN_OPTION = "sqlite_begin"
 
 
 def normalise_database_url(url: str) -> str:
@@ -37,7 +37,9 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock up front: a batch's history read and write are one atomic step.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only sessions (see read_only) begin DEFERRED and read a WAL snapshot without waiting for writers.
+        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {'DEFERRED' if mode == 'DEFERRED' else 'IMMEDIATE'}")
 
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
@@ -55,22 +57,13 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions on `engine`; read-only ones never take SQLite's write lock (do not write with them)."""
+    bind = engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"}) if read_only else engine
+    return sessionmaker(bind, expire_on_commit=False)
 
 
 def lock_history(session: Session) -> None:
     """Serialise history read-modify-write across concurrent transactions (PostgreSQL advisory lock)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:lock_id)"), {"lock_id": HISTORY_LOCK_ID})
-
-
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session whose transaction commits when the caller is done and rolls back on any exception."""
-    with factory() as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise

@@ -11,7 +11,10 @@ from app.db.tables import PartyHistory
 from model.history import EntityState
 
 _SEPARATOR = ","
-_UPSERT_CHUNK = 2000
+_UPDATED_COLUMNS = (
+    "first_seen", "last_seen", "items_short", "items_long", "counterparties", "countries", "holds", "seizures",
+    "last_seizure_at",
+)  # fmt: skip
 
 
 def _to_state(row: RowMapping) -> EntityState:
@@ -62,10 +65,8 @@ class SqlHistoryStore:
             return
         dialect = self._session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        rows = [_to_row(key, state) for key, state in sorted(states.items())]
-        for start in range(0, len(rows), _UPSERT_CHUNK):
-            statement = insert(PartyHistory).values(rows[start : start + _UPSERT_CHUNK])
-            updated = {name: statement.excluded[name] for name in rows[0] if name != "entity_key"}
-            self._session.execute(
-                statement.on_conflict_do_update(index_elements=["entity_key"], set_=updated)
-            )
+        statement = insert(PartyHistory)
+        updated = {name: statement.excluded[name] for name in _UPDATED_COLUMNS}
+        upsert = statement.on_conflict_do_update(index_elements=["entity_key"], set_=updated)
+        # One compiled statement, executed for every row (psycopg pipelines it; SQLite steps it in C).
+        self._session.execute(upsert, [_to_row(key, state) for key, state in sorted(states.items())])

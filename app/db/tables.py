@@ -53,6 +53,9 @@ class Officer(Base):
     office: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    external_subject: Mapped[str | None] = mapped_column(
+        String(255), unique=True, index=True
+    )  # "<issuer>|<sub>" of an officer known through OIDC
 
 
 class OfficerToken(Base):
@@ -138,10 +141,13 @@ class ReviewCase(Base):
     """A held item waiting for, or worked by, a customs officer."""
 
     __tablename__ = "review_cases"
-    __table_args__ = (Index("ix_review_cases_status_raw_score", "status", "raw_score"),)
+    __table_args__ = (
+        Index("ix_review_cases_status_raw_score", "status", "raw_score"),
+        Index("ix_review_cases_created_at", "created_at"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     assessment_id: Mapped[str] = mapped_column(ForeignKey("assessments.id"), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open, claimed, closed
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, claimed, pending_lab, closed
     score: Mapped[float] = mapped_column(Float)
     raw_score: Mapped[float] = mapped_column(Float)
     referral: Mapped[str] = mapped_column(String(32))
@@ -174,6 +180,11 @@ class OutcomeRecord(Base):
     note: Mapped[str | None] = mapped_column(Text)
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("outcomes.id"))
     superseded: Mapped[bool] = mapped_column(default=False)
+    kind: Mapped[str] = mapped_column(
+        String(16), default="inspection", server_default="inspection"
+    )  # inspection, lab_result, correction
+    reason: Mapped[str | None] = mapped_column(Text)  # why a correction was made
+    lab_reference: Mapped[str | None] = mapped_column(String(64))
 
 
 class IdempotencyRecord(Base):
@@ -254,3 +265,28 @@ class AuditRecord(Base):
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON of every field above plus details
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class PartyAccess(Base):
+    """One read of a case's clear-text parties: who, when, through which channel, and the stated purpose."""
+
+    __tablename__ = "party_access_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("review_cases.id"), index=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), index=True)
+    purpose: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(8))  # api, web
+    accessed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    audit_seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+
+
+class WebSession(Base):
+    """A signed-in browser; the cookie holds a random id and only its SHA-256 is stored."""
+
+    __tablename__ = "web_sessions"
+    id_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))  # echoed by every form of this session
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -172,12 +172,16 @@ def _score(
         office_ids={s.posting.office_id for s in shipments},
         default=policy.default_capacity,
     )
+    thresholds = {
+        office: policy.live.threshold(
+            session, partner.id, capacity.model_rate, scorer.artifact.threshold_for_rate(capacity.model_rate)
+        )[0]
+        for office, capacity in capacities.items()
+    }
     draws = np.random.default_rng().random(len(shipments))  # fresh OS entropy per batch, never a fixed seed
     scored = []
     for position, ((index, shipment), entity_keys) in enumerate(zip(items, keys, strict=True)):
-        capacity = capacities[shipment.posting.office_id]
-        fallback = scorer.artifact.threshold_for_rate(capacity.model_rate)
-        threshold, _ = policy.live.threshold(session, partner.id, capacity.model_rate, fallback)
+        capacity, threshold = capacities[shipment.posting.office_id], thresholds[shipment.posting.office_id]
         document = public_shipment(shipment)
         selection = select_item(
             raw_score=float(raw_scores[position]),

@@ -3,8 +3,9 @@
 import math
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import numpy as np
@@ -58,20 +59,50 @@ def resolve_capacities(
     return {office: most_specific(office) for office in office_ids}
 
 
+CATCH_UP_SHARE = 0.25  # a deficit or excess of holds is made up over the next quarter of a window's items
+RATE_BOUNDS = (0.25, 3.0)  # the corrected rate stays within these multiples of the target
+
+
 @dataclass
 class ScoreWindow:
-    """Raw scores a partner's items got recently; its quantiles correct the threshold to the live traffic."""
+    """A partner's recent raw scores, when each was made, and whether the model lane held the item."""
 
-    scores: npt.NDArray[np.float64]
-    loaded_at: float
+    created: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    scores: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    model_held: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
+    newest_id: str = ""
+    loaded_at: float = -math.inf
+
+    def extend(self, rows: Sequence[tuple[str, datetime, float, str | None]], since: float) -> None:
+        """Add rows loaded since the last refresh and drop those older than `since` (epoch seconds)."""
+        keep = self.created >= since
+        created = np.array([row[1].timestamp() for row in rows], dtype=np.float64)
+        self.created = np.concatenate([self.created[keep], created])
+        self.scores = np.concatenate(
+            [self.scores[keep], np.array([row[2] for row in rows], dtype=np.float64)]
+        )
+        held = np.array([row[3] == "model" for row in rows], dtype=np.bool_)
+        self.model_held = np.concatenate([self.model_held[keep], held])
+        if rows:
+            self.newest_id = max(self.newest_id, *(row[0] for row in rows))
+
+    def corrected_rate(self, rate: float) -> float:
+        """The model-lane rate that brings the window's realised rate back to `rate` over the catch-up horizon."""
+        deficit = rate * len(self.scores) - int(self.model_held.sum())
+        corrected = rate + deficit / max(1.0, CATCH_UP_SHARE * len(self.scores))
+        return min(max(corrected, rate * RATE_BOUNDS[0]), rate * RATE_BOUNDS[1])
 
     def threshold_for(self, rate: float) -> float:
-        return float(np.quantile(self.scores, 1.0 - rate, method="higher"))
+        return float(np.quantile(self.scores, 1.0 - self.corrected_rate(rate), method="higher"))
 
 
 @dataclass
 class LiveThresholds:
-    """Per-partner score windows, reloaded from the assessments table at most every `refresh_seconds`."""
+    """Per-partner score windows, topped up from the assessments table at most every `refresh_seconds`.
+
+    The threshold is the window's score quantile at the target rate, corrected by the window's own shortfall
+    or excess of model holds, so the realised hold rate tracks the target when traffic shifts.
+    """
 
     window: timedelta
     min_items: int
@@ -82,20 +113,26 @@ class LiveThresholds:
     def threshold(self, session: Session, partner_id: int, rate: float, fallback: float) -> tuple[float, str]:
         """(raw-score threshold, "live" or "model table") for selecting `rate` of this partner's items."""
         with self._lock:
-            window = self._windows.get(partner_id)
-        if window is None or time.monotonic() - window.loaded_at > self.refresh_seconds:
-            since = utcnow() - self.window
-            scores = session.scalars(
-                select(Assessment.raw_score).where(
-                    Assessment.partner_id == partner_id, Assessment.created_at >= since
-                )
-            ).all()
-            window = ScoreWindow(np.asarray(scores, dtype=np.float64), time.monotonic())
-            with self._lock:
-                self._windows[partner_id] = window
-        if len(window.scores) < self.min_items:
-            return fallback, "model table"
-        return window.threshold_for(rate), "live"
+            window = self._windows.setdefault(partner_id, ScoreWindow())
+            if time.monotonic() - window.loaded_at > self.refresh_seconds:
+                self._top_up(session, partner_id, window)
+            if len(window.scores) < self.min_items:
+                return fallback, "model table"
+            return window.threshold_for(rate), "live"
+
+    def _top_up(self, session: Session, partner_id: int, window: ScoreWindow) -> None:
+        since = utcnow() - self.window
+        rows = session.execute(
+            select(
+                Assessment.id, Assessment.created_at, Assessment.raw_score, Assessment.selection_reason
+            ).where(
+                Assessment.partner_id == partner_id,
+                Assessment.created_at >= since,
+                Assessment.id > window.newest_id,
+            )
+        ).all()
+        window.extend([(r[0], r[1], r[2], r[3]) for r in rows], since.timestamp())
+        window.loaded_at = time.monotonic()
 
 
 @dataclass(frozen=True)

@@ -1,27 +1,23 @@
-"""The review workflow: the queue of held items, case detail with reasons, and recording outcomes."""
+"""The review queue: held items filtered and ordered by risk, one case with its reasons, and outcome export."""
 
 import base64
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 import numpy as np
 import orjson
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
-from app.db.engine import lock_history
-from app.db.history_store import SqlHistoryStore
 from app.db.tables import Assessment, Officer, OutcomeRecord, ReviewCase
-from app.errors import BadRequest, Conflict, InvalidRequest, NotFound
-from app.schemas import OutcomeInput
+from app.errors import BadRequest, NotFound
+from app.schemas import QueueFilters
 from app.scoring import Scorer
-from model.history import link_seizure
-from model.shipment import FINDING_RESULTS, Outcome
-from model.taxonomy import DrugCategory
+from model.shipment import Outcome
 
 QueueOrder = Literal["risk", "newest"]
 
@@ -31,6 +27,11 @@ class QueueRow:
     case: ReviewCase
     assessment: Assessment
     claimed_by: str | None
+
+    @property
+    def office(self) -> str | None:
+        office = self.assessment.shipment.get("posting", {}).get("office_id")
+        return str(office) if office is not None else None
 
 
 def _encode_cursor(values: list[float | str | int]) -> str:
@@ -47,10 +48,41 @@ def _decode_cursor(cursor: str) -> list[float | str | int]:
     return values
 
 
-def _queue_query(order: QueueOrder, status: str | None, cursor: str | None) -> Select[ReviewCase, Assessment]:
-    query = select(ReviewCase, Assessment).join(Assessment, Assessment.id == ReviewCase.assessment_id)
-    if status:
-        query = query.where(ReviewCase.status == status)
+def office_of_posting() -> ColumnElement[str]:
+    """posting.office_id of the stored shipment document (JSON path on SQLite and PostgreSQL alike)."""
+    office: ColumnElement[str] = Assessment.shipment[("posting", "office_id")].as_string()
+    return office
+
+
+def _conditions(filters: QueueFilters, officer_id: int, now: datetime) -> list[ColumnElement[bool]]:
+    wanted: list[ColumnElement[bool]] = []
+    if filters.status != "any":
+        wanted.append(ReviewCase.status == filters.status)
+    if filters.office:
+        wanted.append(office_of_posting() == filters.office)
+    if filters.origin:
+        wanted.append(Assessment.origin == filters.origin.upper())
+    if filters.destination:
+        wanted.append(Assessment.destination == filters.destination.upper())
+    if filters.referral:
+        wanted.append(ReviewCase.referral == filters.referral)
+    if filters.min_age_hours is not None:
+        wanted.append(ReviewCase.created_at <= now - timedelta(hours=filters.min_age_hours))
+    if filters.max_age_hours is not None:
+        wanted.append(ReviewCase.created_at >= now - timedelta(hours=filters.max_age_hours))
+    if filters.mine:
+        wanted.append(ReviewCase.claimed_by == officer_id)
+    return wanted
+
+
+def _queue_query(
+    order: QueueOrder, filters: QueueFilters, officer_id: int, cursor: str | None
+) -> Select[ReviewCase, Assessment]:
+    query = (
+        select(ReviewCase, Assessment)
+        .join(Assessment, Assessment.id == ReviewCase.assessment_id)
+        .where(*_conditions(filters, officer_id, utcnow()))
+    )
     if order == "risk":
         if cursor:
             raw_score, case_id = _decode_cursor(cursor)
@@ -68,11 +100,18 @@ def _queue_query(order: QueueOrder, status: str | None, cursor: str | None) -> S
 
 
 def list_queue(
-    session: Session, *, order: QueueOrder, status: str | None, limit: int, cursor: str | None
+    session: Session,
+    *,
+    order: QueueOrder,
+    filters: QueueFilters,
+    officer_id: int,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[QueueRow], str | None]:
     """One page of cases, riskiest or newest first, and the cursor of the next page (None at the end)."""
-    rows = session.execute(_queue_query(order, status, cursor).limit(limit + 1)).all()
-    names = _officer_names(session, {case.claimed_by for case, _ in rows if case.claimed_by is not None})
+    query = _queue_query(order, filters, officer_id, cursor).limit(limit + 1)
+    rows = session.execute(query).all()
+    names = officer_names(session, {case.claimed_by for case, _ in rows if case.claimed_by is not None})
     page = [QueueRow(case, assessment, names.get(case.claimed_by or -1)) for case, assessment in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
@@ -81,22 +120,26 @@ def list_queue(
     return page, next_cursor
 
 
-def _officer_names(session: Session, ids: set[int]) -> dict[int, str]:
+def officer_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     return dict(session.execute(select(Officer.id, Officer.username).where(Officer.id.in_(ids))).all())
 
 
-def load_case(session: Session, case_id: int) -> QueueRow:
-    row = session.execute(
+def load_case(session: Session, case_id: int, *, lock: bool = False) -> QueueRow:
+    """A case and its assessment; `lock` holds the case row until the transaction ends (PostgreSQL)."""
+    query = (
         select(ReviewCase, Assessment)
         .join(Assessment, Assessment.id == ReviewCase.assessment_id)
         .where(ReviewCase.id == case_id)
-    ).first()
+    )
+    if lock:
+        query = query.with_for_update(of=ReviewCase)
+    row = session.execute(query).first()
     if row is None:
         raise NotFound(f"no case {case_id}")
     case, assessment = row
-    names = _officer_names(session, {case.claimed_by} if case.claimed_by else set())
+    names = officer_names(session, {case.claimed_by} if case.claimed_by else set())
     return QueueRow(case, assessment, names.get(case.claimed_by or -1))
 
 
@@ -112,6 +155,7 @@ def ensure_reasons(case: ReviewCase, scorer: Scorer) -> None:
 
 
 def case_outcomes(session: Session, case_id: int) -> list[tuple[OutcomeRecord, str]]:
+    """Every outcome record of a case, oldest first, with the username of who recorded it."""
     rows = session.execute(
         select(OutcomeRecord, Officer.username)
         .join(Officer, Officer.id == OutcomeRecord.recorded_by)
@@ -121,56 +165,8 @@ def case_outcomes(session: Session, case_id: int) -> list[tuple[OutcomeRecord, s
     return list(rows)
 
 
-def record_outcome(
-    session: Session, *, case_id: int, officer: Officer, outcome: OutcomeInput
-) -> OutcomeRecord:
-    """Store the outcome, close the case, and link a seizure to the item's entities in the history."""
-    if outcome.result in FINDING_RESULTS and outcome.substance_category is None:
-        raise InvalidRequest(
-            [
-                {
-                    "loc": "substance_category",
-                    "path": ["substance_category"],
-                    "type": "missing",
-                    "message": f"required when result is '{outcome.result}'",
-                }
-            ]
-        )
-    row = load_case(session, case_id)
-    if row.case.status == "closed":
-        raise Conflict(f"case {case_id} already has an outcome")
-    now = utcnow()
-    record = OutcomeRecord(
-        case_id=case_id,
-        assessment_id=row.assessment.id,
-        result=outcome.result.value,
-        substance_category=outcome.substance_category.value if outcome.substance_category else None,
-        quantity_value=outcome.quantity.value if outcome.quantity else None,
-        quantity_unit=outcome.quantity.unit if outcome.quantity else None,
-        inspected_at=outcome.inspected_at or now,
-        recorded_by=officer.id,
-        recorded_at=now,
-        note=outcome.note,
-    )
-    session.add(record)
-    row.case.status = "closed"
-    row.case.closed_at = now
-    if outcome.result in FINDING_RESULTS and outcome.substance_category is not DrugCategory.NON_DRUG:
-        _link_seizure(session, row.assessment, now)
-    session.flush()
-    return record
-
-
-def _link_seizure(session: Session, assessment: Assessment, known_at: datetime) -> None:
-    lock_history(session)
-    store = SqlHistoryStore(session)
-    states = store.load(assessment.entity_keys())
-    link_seizure(states, assessment.entity_keys(), known_at.timestamp())
-    store.save(states)
-
-
 def export_outcomes(session: Session) -> Iterator[bytes]:
-    """Current (not superseded) outcomes as JSON lines in the outcome contract, oldest first."""
+    """Current outcomes (lab results and corrections replace what they supersede) as JSON lines, oldest first."""
     rows = session.execute(
         select(OutcomeRecord, Assessment)
         .join(Assessment, Assessment.id == OutcomeRecord.assessment_id)

@@ -99,9 +99,22 @@ def test_partner_keys_get_403_on_every_review_route(service: Service) -> None:
     routes = [
         ("GET", "/v1/review/cases"),
         ("GET", "/v1/review/cases/1"),
+        ("POST", "/v1/review/cases/1/claim"),
+        ("POST", "/v1/review/cases/1/release"),
         ("POST", "/v1/review/cases/1/outcome"),
+        ("POST", "/v1/review/cases/1/lab-result"),
+        ("POST", "/v1/review/cases/1/correction"),
+        ("POST", "/v1/review/cases/1/parties"),
         ("GET", "/v1/review/outcomes.jsonl"),
     ]
+    paths = service.client.get("/openapi.json").json()["paths"]
+    review_routes = {
+        (method.upper(), path.replace("{case_id}", "1"))
+        for path, operations in paths.items()
+        if path.startswith("/v1/review")
+        for method in operations
+    }
+    assert review_routes == set(routes)  # a new review route must join this test
     for method, path in routes:
         response = service.client.request(method, path, headers=service.as_partner(), json={})
         assert response.status_code == 403, (method, path)

@@ -1,0 +1,103 @@
+"""The dashboard page: held items and hit rate per day, outcomes by category and corridor, as inline SVG."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from markupsafe import Markup
+
+from app.api.deps import SessionDep
+from app.services.dashboard import Dashboard, dashboard
+from app.web.auth import WebUserDep
+from app.web.charts import Bar, Column, Segment, bar_chart, column_chart, percent
+from app.web.templating import mark_page, render
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(mark_page)])
+PERIODS = (7, 14, 30, 90)
+
+
+def _words(value: str) -> str:
+    return value.replace("_", " ")
+
+
+def charts(figures: Dashboard) -> dict[str, Markup]:
+    """The four charts of the page; each has a title and description for screen readers."""
+    held = [
+        Column(d.day.strftime("%d %b"), d.held, f"{d.day.isoformat()}: {d.held} items held")
+        for d in figures.daily
+    ]
+    hit_rate = [
+        Column(
+            d.day.strftime("%d %b"),
+            d.hit_rate,
+            f"{d.day.isoformat()}: {d.found} of {d.concluded} concluded inspections found drugs"
+            if d.concluded
+            else f"{d.day.isoformat()}: no concluded inspections",
+        )
+        for d in figures.daily
+    ]
+    categories = [
+        Bar(_words(name), [Segment(count, "bar", f"{_words(name)}: {count} outcomes")])
+        for name, count in figures.by_category
+    ]
+    corridors = [
+        Bar(
+            f"{c.origin} → {c.destination}",
+            [
+                Segment(c.found, "bar-found", f"{c.origin} → {c.destination}: {c.found} found drugs"),
+                Segment(
+                    c.outcomes - c.found,
+                    "bar-other",
+                    f"{c.origin} → {c.destination}: {c.outcomes - c.found} other",
+                ),
+            ],
+        )
+        for c in figures.by_corridor
+    ]
+    days = f"the last {figures.days} days"
+    return {
+        "held": column_chart(
+            held,
+            chart_id="chart-held",
+            title="Items held per day",
+            description=f"Items held for customs each day over {days}; {figures.held} in all.",
+        ),
+        "hit_rate": column_chart(
+            hit_rate,
+            chart_id="chart-hit-rate",
+            title="Hit rate per day",
+            description=f"Share of concluded inspections that found drugs, by day of inspection, over {days}.",
+            top=1.0,
+            tick_format=percent,
+        ),
+        "categories": bar_chart(
+            categories,
+            chart_id="chart-categories",
+            title="Outcomes by category",
+            description=f"Current outcomes over {days}: substance category of findings, else the result.",
+        ),
+        "corridors": bar_chart(
+            corridors,
+            chart_id="chart-corridors",
+            title="Outcomes by corridor",
+            description=f"Current outcomes over {days} by origin and destination; found drugs first.",
+        ),
+    }
+
+
+@router.get("/dashboard")
+def dashboard_page(
+    request: Request, session: SessionDep, _user: WebUserDep, days: Annotated[int, Query(ge=1, le=366)] = 14
+) -> Response:
+    """Figures for officers, supervisors and analysts; aggregate counts only, no personal data."""
+    figures = dashboard(session, days=days)
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "active": "dashboard",
+            "figures": figures,
+            "charts": charts(figures),
+            "periods": PERIODS,
+            "days": days,
+        },
+    )

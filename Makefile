@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 MODEL_DIR ?= models/default
+LINT_PATHS := app model training tests bench
 export PARCEL_RADAR_MODEL_DIR ?= $(MODEL_DIR)
 export PARCEL_RADAR_DATABASE_URL ?= sqlite:///var/parcel-radar.db
 
@@ -30,8 +31,8 @@ chromium:
 	@test -x /usr/bin/chromium || scripts/install-chromium
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy

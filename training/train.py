@@ -105,7 +105,7 @@ def fit_booster(data: Dataset, split: TimeSplit, config: TrainConfig) -> lgb.Boo
         "bagging_freq": 1,
         "lambda_l2": 1.0,
         "monotone_constraints": [f.monotone for f in FEATURES],
-        "monotone_constraints_method": "advanced",
+        "monotone_constraints_method": "intermediate",
         "num_threads": 2,
         "seed": config.seed,
         "deterministic": True,

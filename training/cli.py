@@ -80,7 +80,7 @@ def train(
             defaults = ScenarioConfig()
             config = ScenarioConfig(days=days or defaults.days, seed=seed)
             console.print(f"simulating {config.days} days of traffic (seed {seed})")
-            simulate(config, market, Path(scratch), progress=True)
+            simulate(config, market, Path(scratch), progress=True, workers=2)
             shipments, outcomes, truth = (Path(scratch) / n for n in ("shipments.jsonl", "outcomes.jsonl", "truth.jsonl"))
         if shipments is None:
             raise typer.BadParameter("give --shipments (and --outcomes), or --simulate")

@@ -63,7 +63,7 @@ class ScenarioConfig:
     weekday_volume: tuple[float, ...] = DEFAULT_WEEKDAY_VOLUME
     seasonality_amplitude: float = 0.12
     illicit_share: float = 1e-4
-    vendor_weekly_items: float = 3.0
+    vendor_weekly_items: float = 5.0
     vendor_entry_per_week: float = 0.08
     exit_after_seizure: float = 0.1
     repeat_buyer_share: float = 0.3
@@ -73,6 +73,8 @@ class ScenarioConfig:
     adaptation_delay_days: tuple[int, int] = (2, 7)
     inspection_rate: float = 0.003
     random_share_of_capacity: float = 0.2
+    intelligence_share_of_capacity: float = 0.3
+    intelligence_recall: float = 0.2
     rule_destinations: tuple[str, ...] = DEFAULT_RULE_DESTINATIONS
     rule_weight_g: tuple[float, float] = (10.0, 250.0)
     finding_mix: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_FINDING_MIX))
@@ -90,6 +92,11 @@ class ScenarioConfig:
                 (0.0 < self.illicit_share <= 0.01, "illicit_share must be in (0, 0.01]"),
                 (0.0 < self.inspection_rate <= 0.05, "inspection_rate must be in (0, 0.05]"),
                 (0.0 <= self.random_share_of_capacity <= 1.0, "random_share_of_capacity must be in [0, 1]"),
+                (
+                    self.random_share_of_capacity + self.intelligence_share_of_capacity <= 1.0,
+                    "random and intelligence shares of capacity add up to at most 1",
+                ),
+                (0.0 <= self.intelligence_recall <= 1.0, "intelligence_recall must be in [0, 1]"),
                 (0.0 <= self.adaptation_probability <= 1.0, "adaptation_probability must be in [0, 1]"),
                 (len(self.weekday_volume) == 7, "weekday_volume needs one factor per weekday"),
                 (self.vendor_weekly_items > 0, "vendor_weekly_items must be positive"),
@@ -124,7 +131,14 @@ class ScenarioConfig:
     @property
     def rule_capacity(self) -> float:
         """Share of all items the rules lane may inspect."""
-        return self.inspection_rate * (1.0 - self.random_share_of_capacity)
+        return self.inspection_rate * (
+            1.0 - self.random_share_of_capacity - self.intelligence_share_of_capacity
+        )
+
+    @property
+    def intelligence_capacity(self) -> float:
+        """Share of all items inspected on intelligence (tips, dogs, X-ray screening of letter streams)."""
+        return self.inspection_rate * self.intelligence_share_of_capacity
 
     @property
     def random_capacity(self) -> float:

@@ -77,7 +77,7 @@ class DayBuilder:
     def _inspect(
         self, rng: np.random.Generator, plan: DayPlan, items: list[SimItem], hits: list[bool], clock: DayClock
     ) -> DayResult:
-        selections, probabilities = self._policy.select(rng, hits)
+        selections, probabilities = self._policy.select(rng, hits, [item.truth["illicit"] for item in items])
         inspected = {s.index for s in selections}
         for index, (item, hit, probability) in enumerate(
             zip(items, hits, probabilities.tolist(), strict=True)

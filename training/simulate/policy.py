@@ -53,11 +53,16 @@ class Selection:
 
     index: int
     reason: str
-    probability: float
+    probability: float | None
 
 
 class InspectionPolicy:
-    """Rules lane first, within its share of capacity; then a uniform random draw among the other items.
+    """An intelligence lane, then the rules lane, then a uniform random draw, each within its share of capacity.
+
+    The intelligence lane stands for what item data does not show: tips, detection dogs and X-ray screening
+    of letter streams. It catches each illicit item with probability `intelligence_recall` and fills the
+    rest of its capacity with false alarms drawn from licit items. Its selections are labelled "manual" and
+    carry no selection probability, since they depend on more than the item's data.
 
     Each day is decided on its own (randomised rounding of the capacities), so days can be built in parallel.
     """
@@ -66,25 +71,44 @@ class InspectionPolicy:
         self.rules = RulesLane.of(config)
         self._config = config
 
-    def select(self, rng: Rng, hits: Sequence[bool]) -> tuple[list[Selection], np.ndarray]:
+    def _intelligence(self, rng: Rng, illicit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(selected indices, probability of selection per item) of the intelligence lane."""
+        total = len(illicit)
+        capacity = _rounded(rng, self._config.intelligence_capacity * total)
+        guilty = np.flatnonzero(illicit)
+        tipped = guilty[rng.random(len(guilty)) < self._config.intelligence_recall][:capacity]
+        innocent = np.flatnonzero(~illicit)
+        false_alarms = rng.choice(innocent, size=min(len(innocent), capacity - len(tipped)), replace=False)
+        probabilities = np.full(total, len(false_alarms) / len(innocent) if len(innocent) else 0.0)
+        probabilities[guilty] = self._config.intelligence_recall
+        return np.concatenate([tipped, false_alarms]).astype(np.int64), probabilities
+
+    def select(
+        self, rng: Rng, hits: Sequence[bool], illicit: Sequence[bool]
+    ) -> tuple[list[Selection], np.ndarray]:
         """The day's inspections and every item's probability of being inspected.
 
-        The rules lane inspects k of the H items it holds, uniformly; the random lane then draws m of the
-        N - k items left. An item the rule holds is inspected with probability k/H + (1 - k/H) m/(N - k),
-        any other item with m/(N - k): the inverse-propensity weights of the labels.
+        After the intelligence lane, the rules lane inspects k of the H rule hits left, uniformly; the random
+        lane then draws m of the N' items left. A rule hit not tipped is inspected with probability
+        k/H + (1 - k/H) m/N', any other item with m/N'.
         """
         total = len(hits)
-        held = np.flatnonzero(np.asarray(hits, dtype=bool))
+        by_tip, tip_p = self._intelligence(rng, np.asarray(illicit, dtype=bool))
+        tipped = np.zeros(total, dtype=bool)
+        tipped[by_tip] = True
+        held = np.flatnonzero(np.asarray(hits, dtype=bool) & ~tipped)
         rule_count = min(len(held), _rounded(rng, self._config.rule_capacity * total))
-        random_count = min(total - rule_count, _rounded(rng, self._config.random_capacity * total))
         by_rule = rng.choice(held, size=rule_count, replace=False)
-        rest = np.setdiff1d(np.arange(total), by_rule, assume_unique=True)
+        rest = np.setdiff1d(np.flatnonzero(~tipped), by_rule, assume_unique=True)
+        random_count = min(len(rest), _rounded(rng, self._config.random_capacity * total))
         by_chance = rng.choice(rest, size=random_count, replace=False)
         rule_p = rule_count / len(held) if len(held) else 0.0
         random_p = random_count / len(rest) if len(rest) else 0.0
-        probabilities = np.full(total, random_p)
-        probabilities[held] = rule_p + (1.0 - rule_p) * random_p
-        chosen = [Selection(int(i), "rule", float(probabilities[i])) for i in by_rule]
+        lanes = np.full(total, random_p)
+        lanes[held] = rule_p + (1.0 - rule_p) * random_p
+        probabilities = tip_p + (1.0 - tip_p) * lanes
+        chosen = [Selection(int(i), "manual", None) for i in by_tip]
+        chosen += [Selection(int(i), "rule", float(probabilities[i])) for i in by_rule]
         chosen += [Selection(int(i), "random", float(probabilities[i])) for i in by_chance]
         return sorted(chosen, key=lambda s: s.index), probabilities
 
@@ -106,7 +130,8 @@ class InspectionPolicy:
             record["substance_category"] = truth["category"]
             record["quantity"] = _estimate(rng, truth["quantity"], truth["unit"])
         record["selection_reason"] = selection.reason
-        record["selection_probability"] = selection.probability
+        if selection.probability is not None:
+            record["selection_probability"] = selection.probability
         return record, inspected.epoch(second)
 
     def _result(self, rng: Rng, truth: Mapping[str, Any]) -> str:

@@ -127,5 +127,12 @@ def adaptive_run(profile: MarketProfile, tmp_path_factory: pytest.TempPathFactor
 @pytest.fixture(scope="session")
 def vendor_run(profile: MarketProfile, tmp_path_factory: pytest.TempPathFactory) -> Run:
     """A fortnight with a handful of busy vendors, to compare their items with each other and with licit mail."""
-    config = ScenarioConfig(days=14, items_per_day=1_500, illicit_share=5e-3, vendor_weekly_items=8.0, seed=5)
+    config = ScenarioConfig(
+        days=14,
+        items_per_day=1_500,
+        illicit_share=5e-3,
+        vendor_weekly_items=8.0,
+        adaptation_probability=0.0,
+        seed=5,
+    )
     return run_scenario(config, profile, tmp_path_factory.mktemp("vendors"))

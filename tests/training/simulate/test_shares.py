@@ -37,24 +37,37 @@ def test_licit_corridor_and_mail_class_mix_follow_the_targets(small_run: Run) ->
     assert reported == pytest.approx(destinations[SMALL.posting_country] / len(licit))
 
 
-def test_inspection_probabilities_add_up_to_the_inspections_of_each_day(small_run: Run) -> None:
+def test_inspection_probabilities_add_up_to_the_inspections(small_run: Run) -> None:
+    """The rules and random lanes inspect exactly their expected counts; tips are random, so allow noise."""
     expected: defaultdict[str, float] = defaultdict(float)
     inspected: Counter[str] = Counter()
     for item in small_run.truth:
         expected[item["posted_on"]] += item["inspection_probability"]
         inspected[item["posted_on"]] += item["inspected"]
     for day, total in expected.items():
-        assert total == pytest.approx(inspected[day], abs=1e-6)
+        assert total == pytest.approx(inspected[day], rel=0.15)
 
 
 def test_rule_hits_are_inspected_more_often_and_outcomes_carry_their_probability(small_run: Run) -> None:
     truth = {t["item_id"]: t for t in small_run.truth}
-    held = [t["inspection_probability"] for t in small_run.truth if t["rule_hit"]]
-    others = [t["inspection_probability"] for t in small_run.truth if not t["rule_hit"]]
+    licit = [t for t in small_run.truth if not t["illicit"]]
+    held = [t["inspection_probability"] for t in licit if t["rule_hit"]]
+    others = [t["inspection_probability"] for t in licit if not t["rule_hit"]]
     assert min(held) > max(others)
     for outcome in small_run.outcomes:
+        if outcome["selection_reason"] == "manual":
+            assert "selection_probability" not in outcome  # intelligence-led: no designed propensity
+            continue
         assert outcome["selection_probability"] == truth[outcome["item_id"]]["inspection_probability"]
         assert (outcome["selection_reason"] == "rule") <= truth[outcome["item_id"]]["rule_hit"]
+
+
+def test_intelligence_lane_finds_its_share_of_illicit_items(small_run: Run) -> None:
+    manual = [o for o in small_run.outcomes if o["selection_reason"] == "manual"]
+    truth = {t["item_id"]: t for t in small_run.truth}
+    found = sum(truth[o["item_id"]]["illicit"] for o in manual)
+    illicit = sum(t["illicit"] for t in small_run.truth)
+    assert found / illicit == pytest.approx(SMALL.intelligence_recall, abs=0.1)
 
 
 def test_summary_reports_shares_next_to_targets(small_run: Run) -> None:

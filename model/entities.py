@@ -95,7 +95,14 @@ class Pseudonymiser:
 
     def _party_keys(self, role: str, party: Party) -> tuple[str | None, str | None, str | None]:
         """(party, address, area) keys of a sender or addressee, cached on the clear text (parties repeat)."""
-        raw = (role, party.country, party.postcode, tuple(party.address_lines), party.business_name, party.name)
+        raw = (
+            role,
+            party.country,
+            party.postcode,
+            tuple(party.address_lines),
+            party.business_name,
+            party.name,
+        )
         cached = self._cache.get(raw)
         if cached is None:
             if len(self._cache) >= CACHE_LIMIT:

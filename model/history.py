@@ -6,8 +6,7 @@ service produce identical features: a store only loads and saves `EntityState` r
 
 import math
 from collections.abc import Iterable, Mapping, MutableMapping
-from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 DAY = 86_400.0
 SHORT_TAU = 7 * DAY
@@ -16,8 +15,7 @@ RECENT_LIMIT = 32
 COUNTERPARTY_KEY_LENGTH = 12
 
 
-@dataclass(frozen=True, slots=True)
-class EntityState:
+class EntityState(NamedTuple):
     """What the service knows about one entity key, as of `last_seen` (epoch seconds)."""
 
     first_seen: float
@@ -31,8 +29,7 @@ class EntityState:
     last_seizure_at: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class EntityView:
+class EntityView(NamedTuple):
     """An entity's history as seen at one moment, before the item being scored is counted."""
 
     items_7d: float
@@ -128,7 +125,7 @@ def record_seizure(state: EntityState | None, at: float) -> EntityState | None:
     if state is None:
         return None
     latest = at if state.last_seizure_at is None else max(state.last_seizure_at, at)
-    return replace(state, seizures=state.seizures + 1, last_seizure_at=latest)
+    return state._replace(seizures=state.seizures + 1, last_seizure_at=latest)
 
 
 class HistoryStore(Protocol):
@@ -157,12 +154,31 @@ def record_hold(states: MutableMapping[str, EntityState], keys: Iterable[str]) -
     for key in keys:
         state = states.get(key)
         if state is not None:
-            states[key] = replace(state, holds=state.holds + 1)
+            states[key] = state._replace(holds=state.holds + 1)
 
 
 def link_seizure(states: MutableMapping[str, EntityState], keys: Iterable[str], at: float) -> None:
     """Link a seizure that became known at `at` to every entity the seized item named."""
     for key in keys:
         updated = record_seizure(states.get(key), at)
+        if updated is not None:
+            states[key] = updated
+
+
+def withdraw_seizure(state: EntityState | None) -> EntityState | None:
+    """The state after a seizure linked earlier was corrected away.
+
+    The time of the latest seizure is kept while others remain (the history does not keep each one's time).
+    """
+    if state is None or state.seizures == 0:
+        return state
+    remaining = state.seizures - 1
+    return state._replace(seizures=remaining, last_seizure_at=state.last_seizure_at if remaining else None)
+
+
+def unlink_seizure(states: MutableMapping[str, EntityState], keys: Iterable[str]) -> None:
+    """Undo `link_seizure` for an item whose seizure was corrected to a result without drugs."""
+    for key in keys:
+        updated = withdraw_seizure(states.get(key))
         if updated is not None:
             states[key] = updated

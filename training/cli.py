@@ -26,7 +26,9 @@ from training.train import LabelStrategy, TrainConfig, time_split
 
 cli = typer.Typer(help="Parcel Radar offline learning.", no_args_is_help=True)
 cli.add_typer(market_app, name="market", help="Cryptomarket listings: import, generate, profile, report.")
-cli.add_typer(simulate_app, name="simulate", help="Simulate a partner's postal traffic with customs outcomes.")
+cli.add_typer(
+    simulate_app, name="simulate", help="Simulate a partner's postal traffic with customs outcomes."
+)
 console = Console()
 
 
@@ -40,7 +42,14 @@ def _profile(listings: Path | None, profile: Path | None, seed: int) -> MarketPr
 
 def print_evaluation(evaluation: Evaluation) -> None:
     table = Table(title=f"Test period: {evaluation.items:,} items, {evaluation.positives:,} drug items")
-    for column in ("inspection rate", "model recall", "rules lane", "market profile", "random", "model precision"):
+    for column in (
+        "inspection rate",
+        "model recall",
+        "rules lane",
+        "market profile",
+        "random",
+        "model precision",
+    ):
         table.add_column(column, justify="right")
     for index, row in enumerate(evaluation.model):
         table.add_row(
@@ -61,10 +70,14 @@ def train(
     out: Annotated[Path, typer.Option(help="Artifact directory to write")],
     shipments: Annotated[Path | None, typer.Option(help="Shipments JSONL (the API's contract)")] = None,
     outcomes: Annotated[Path | None, typer.Option(help="Outcomes JSONL (the outcome contract)")] = None,
-    listings: Annotated[Path | None, typer.Option(help="Listings (CSV/JSONL) to learn the market profile")] = None,
+    listings: Annotated[
+        Path | None, typer.Option(help="Listings (CSV/JSONL) to learn the market profile")
+    ] = None,
     profile: Annotated[Path | None, typer.Option(help="A market profile JSON instead of listings")] = None,
     truth: Annotated[Path | None, typer.Option(help="Ground truth JSONL (simulations only)")] = None,
-    simulate_feed: Annotated[bool, typer.Option("--simulate", help="Train on the default simulated scenario")] = False,
+    simulate_feed: Annotated[
+        bool, typer.Option("--simulate", help="Train on the default simulated scenario")
+    ] = False,
     days: Annotated[int | None, typer.Option(help="With --simulate: days to simulate")] = None,
     seed: Annotated[int, typer.Option()] = 0,
     labels: Annotated[str, typer.Option(help="Selective-label strategy: observed or ipw")] = "observed",
@@ -81,14 +94,18 @@ def train(
             config = ScenarioConfig(days=days or defaults.days, seed=seed)
             console.print(f"simulating {config.days} days of traffic (seed {seed})")
             simulate(config, market, Path(scratch), progress=True, workers=2)
-            shipments, outcomes, truth = (Path(scratch) / n for n in ("shipments.jsonl", "outcomes.jsonl", "truth.jsonl"))
+            shipments, outcomes, truth = (
+                Path(scratch) / n for n in ("shipments.jsonl", "outcomes.jsonl", "truth.jsonl")
+            )
         if shipments is None:
             raise typer.BadParameter("give --shipments (and --outcomes), or --simulate")
         inputs = TrainingInputs(shipments=shipments, outcomes=outcomes, profile=market, truth=truth)
         result = train_model(inputs, out, TrainConfig(labels=strategy, seed=seed), progress=console.print)
     print_evaluation(result.evaluation)
     timings = ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items())
-    console.print(f"{result.dataset_items:,} items in {time.perf_counter() - started:.0f} s ({timings}); report: {out / 'report.html'}")
+    console.print(
+        f"{result.dataset_items:,} items in {time.perf_counter() - started:.0f} s ({timings}); report: {out / 'report.html'}"
+    )
 
 
 @cli.command("evaluate")
@@ -98,7 +115,9 @@ def evaluate_command(
     out: Annotated[Path, typer.Option(help="Directory for evaluation.json and report.html")],
     outcomes: Annotated[Path | None, typer.Option(help="Outcomes JSONL")] = None,
     truth: Annotated[Path | None, typer.Option(help="Ground truth JSONL (simulations only)")] = None,
-    test_share: Annotated[float, typer.Option(help="Evaluate the last share of the period (history warms up before)")] = 0.5,
+    test_share: Annotated[
+        float, typer.Option(help="Evaluate the last share of the period (history warms up before)")
+    ] = 0.5,
 ) -> None:
     """Evaluate an artifact on other data, e.g. a robustness run in which vendors adapt faster."""
     artifact = ModelArtifact.load(model)
@@ -109,7 +128,9 @@ def evaluate_command(
     evaluation = evaluate(test, raw, artifact.calibration, truth=Truth.read(truth) if truth else None)
     out.mkdir(parents=True, exist_ok=True)
     (out / "evaluation.json").write_bytes(orjson.dumps(evaluation.to_dict(), option=orjson.OPT_INDENT_2))
-    (out / "report.html").write_text(render_report(artifact.version, dict(artifact.manifest.training), evaluation))
+    (out / "report.html").write_text(
+        render_report(artifact.version, dict(artifact.manifest.training), evaluation)
+    )
     print_evaluation(evaluation)
     console.print(f"report: {out / 'report.html'}")
 

@@ -35,7 +35,7 @@ def _sync_officer(session: Session, claims: OidcClaims) -> Officer:
     if officer is None:
         officer = Officer(
             username=_free_username(session, claims),
-            display_name=claims.username[:200],
+            display_name=claims.display_name[:200],
             role=claims.role.value,
             office=claims.office,
             external_subject=claims.subject,
@@ -58,8 +58,21 @@ def _sync_officer(session: Session, claims: OidcClaims) -> Officer:
     return officer
 
 
-def provision_officer(sessions: sessionmaker[Session], claims: OidcClaims) -> Officer:
+def _known(read_sessions: sessionmaker[Session], claims: OidcClaims) -> Officer | None:
+    """The officer of the subject if nothing about them changed (the common case, no write needed)."""
+    with read_sessions() as session:
+        officer = session.scalar(select(Officer).where(Officer.external_subject == claims.subject))
+    if officer is None or (officer.role, officer.office) != (claims.role.value, claims.office):
+        return None
+    return officer
+
+
+def provision_officer(
+    read_sessions: sessionmaker[Session], sessions: sessionmaker[Session], claims: OidcClaims
+) -> Officer:
     """The officer for a token's subject: created on first sight, role and office kept in step (audited)."""
+    if (officer := _known(read_sessions, claims)) is not None:
+        return officer
     for _ in range(2):  # a concurrent first sight of the same subject wins the unique index; read it then
         try:
             with sessions() as session, session.begin():
@@ -70,19 +83,24 @@ def provision_officer(sessions: sessionmaker[Session], claims: OidcClaims) -> Of
 
 
 def authenticate_officer(
-    sessions: sessionmaker[Session], *, token: str, oidc: OidcVerifier | None
+    read_sessions: sessionmaker[Session],
+    *,
+    token: str,
+    oidc: OidcVerifier | None,
+    sessions: sessionmaker[Session],
 ) -> Authenticated:
     """The officer a bearer credential belongs to; Unauthorized when it is unknown, expired or revoked.
 
-    Checked in short sessions of its own, so the caller's transaction starts only when it needs one.
+    Checked in short sessions of its own (read-only unless an OIDC subject is new or changed), so the caller's
+    transaction starts only when it needs one.
     """
     if oidc is not None and looks_like_jwt(token):
         claims = oidc.verify(token)
-        officer = provision_officer(sessions, claims)
+        officer = provision_officer(read_sessions, sessions, claims)
         if officer.disabled_at is not None:
             raise Unauthorized("this officer is disabled")
         return Authenticated(officer, claims.expires_at)
-    with sessions() as session:
+    with read_sessions() as session:
         owner = officer_token_owner(session, token)
     if owner is None:
         raise Unauthorized("unknown, expired or revoked officer token")

@@ -1,5 +1,7 @@
 """Operator commands: migrations, partners and their keys, officers and their tokens, demo credentials."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +18,7 @@ from app.credentials import (
     Role,
     create_officer,
     create_partner,
+    disable_officer,
     issue_api_key,
     issue_officer_token,
     officer_for_token,
@@ -36,9 +39,15 @@ console = Console()
 DEMO_CREDENTIALS = Path("var/demo-credentials.json")
 
 
-def _session() -> Session:
+@contextmanager
+def _session() -> Iterator[Session]:
+    """A session on a one-off engine, disposed afterwards (no pooled connection outlives the command)."""
     engine = make_engine(get_settings().database_url)
-    return session_factory(engine)()
+    try:
+        with session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 @cli.command()
@@ -193,3 +202,11 @@ def backtest_command(
             f"{row['would_hold'] - row['held']:+d}",
         )
     console.print(table)
+
+
+@cli.command("disable-officer")
+def disable_officer_command(username: str) -> None:
+    """Disable an officer: their tokens stop working and their page sessions end at once (audited)."""
+    with _session() as session, session.begin():
+        disable_officer(session, username=username, actor="cli")
+    console.print(f"officer {username!r} disabled")

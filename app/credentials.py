@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
-from app.db.tables import ApiKey, Officer, OfficerToken, Partner
+from app.db.tables import ApiKey, Officer, OfficerToken, Partner, WebSession
 from app.errors import Conflict, NotFound
+from app.services import audit
 
 PARTNER_KEY_PREFIX = "prk"
 OFFICER_TOKEN_PREFIX = "pro"  # noqa: S105 - a token kind marker, not a secret
@@ -134,3 +135,30 @@ def officer_for_token(session: Session, token: str) -> Officer | None:
     """The enabled officer owning a valid, unexpired, unrevoked token, else None."""
     owner = officer_token_owner(session, token)
     return owner[0] if owner is not None else None
+
+
+def disable_officer(session: Session, *, username: str, actor: str) -> Officer:
+    """Disable an officer: every token is revoked and every page session ends at once (audited)."""
+    officer = session.scalar(select(Officer).where(Officer.username == username))
+    if officer is None:
+        raise NotFound(f"no officer {username!r}")
+    now = utcnow()
+    officer.disabled_at = officer.disabled_at or now
+    tokens = session.execute(
+        update(OfficerToken)
+        .where(OfficerToken.officer_id == officer.id, OfficerToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    session.execute(
+        update(WebSession)
+        .where(WebSession.officer_id == officer.id, WebSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    audit.append(
+        session,
+        actor=actor,
+        action="officer.disabled",
+        subject=f"officer:{officer.id}",
+        details={"username": username, "tokens_revoked": int(getattr(tokens, "rowcount", 0) or 0)},
+    )
+    return officer

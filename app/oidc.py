@@ -21,6 +21,7 @@ class OidcClaims:
 
     subject: str  # "<iss>|<sub>": unique even if two issuers reuse a subject
     username: str
+    display_name: str
     role: Role
     office: str | None
     expires_at: datetime
@@ -96,9 +97,11 @@ class OidcVerifier:
         subject = str(claims["sub"])
         username = _claim(claims, self.username_claim)
         office = _claim(claims, self.office_claim) if self.office_claim else None
+        username = str(username) if username else subject
         return OidcClaims(
             subject=f"{claims['iss']}|{subject}",
-            username=str(username) if username else subject,
+            username=username,
+            display_name=str(claims.get("name") or username),
             role=self._role(claims),
             office=str(office)[:32] if office else None,
             expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),

@@ -9,7 +9,16 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 
-from app.api.deps import PartnerDep, PolicyDep, ScorerDep, SessionDep, SessionFactoryDep, SettingsDep
+from app.api.deps import (
+    PartnerDep,
+    PolicyDep,
+    ReadSessionDep,
+    ScorerDep,
+    SessionDep,
+    SessionFactoryDep,
+    SettingsDep,
+)
+from app.api.responses import model_response
 from app.credentials import PartnerKind
 from app.db.tables import Assessment
 from app.errors import InvalidRequest, NotFound, UnsupportedMediaType, field_errors
@@ -138,7 +147,7 @@ def assess(
     settings: SettingsDep,
     policy: PolicyDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
-) -> AssessmentResponse | Response:
+) -> Response:
     """Assess a batch: one decision per item (release or hold), committed before the answer is sent.
 
     All-or-nothing by default: one invalid item rejects the batch with 422 listing every error by index and
@@ -157,7 +166,7 @@ def assess(
         )
 
     if idempotency_key is None:
-        return work()
+        return model_response(work())
     result = run_once(
         session,
         sessions,
@@ -174,11 +183,11 @@ def assess(
             media_type="application/json",
             headers={"Idempotent-Replayed": "true"},
         )
-    return result
+    return model_response(result)
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentView, responses={404: {}})
-def read_assessment(assessment_id: str, session: SessionDep, partner: PartnerDep) -> AssessmentView:
+def read_assessment(assessment_id: str, session: ReadSessionDep, partner: PartnerDep) -> AssessmentView:
     """One of this partner's assessments (another partner's is reported as not found)."""
     row = session.scalar(
         select(Assessment).where(Assessment.id == assessment_id, Assessment.partner_id == partner.id)

@@ -49,6 +49,15 @@ def _policy(request: Request) -> AssessmentPolicy:
     return policy
 
 
+async def _read_session(request: Request) -> AsyncIterator[Session]:
+    """A session for routes that only read: on SQLite it reads a WAL snapshot and never takes the write lock."""
+    with request.app.state.read_sessions() as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
 def _session_factory(request: Request) -> sessionmaker[Session]:
     factory: sessionmaker[Session] = request.app.state.sessions
     return factory
@@ -60,6 +69,7 @@ def _read_sessions(request: Request) -> sessionmaker[Session]:
 
 
 SessionDep = Annotated[Session, Depends(_session, scope="function")]
+ReadSessionDep = Annotated[Session, Depends(_read_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(_session_factory)]
 ReadSessionsDep = Annotated[sessionmaker[Session], Depends(_read_sessions)]
@@ -95,11 +105,13 @@ def _oidc(request: Request) -> OidcVerifier | None:
 OidcDep = Annotated[OidcVerifier | None, Depends(_oidc)]
 
 
-def _officer(sessions: SessionFactoryDep, oidc: OidcDep, credentials: BearerDep) -> Officer:
+def _officer(
+    read_sessions: ReadSessionsDep, sessions: SessionFactoryDep, oidc: OidcDep, credentials: BearerDep
+) -> Officer:
     token = _token(credentials)
     if token.startswith(PARTNER_KEY_PREFIX + "_"):
         raise Forbidden("partner keys have no access to customs routes")
-    return authenticate_officer(sessions, token=token, oidc=oidc).officer
+    return authenticate_officer(read_sessions, token=token, oidc=oidc, sessions=sessions).officer
 
 
 PartnerDep = Annotated[Partner, Depends(_partner)]

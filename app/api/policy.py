@@ -3,11 +3,12 @@
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
-from app.api.deps import SessionDep, require_roles
+from app.api.deps import ReadSessionDep, SessionDep, require_roles
+from app.api.responses import json_response
 from app.credentials import Role
 from app.db.base import utcnow
 from app.db.tables import Assessment, CapacitySetting, ListEntry, Officer, RuleVersion
@@ -82,7 +83,7 @@ def _realised(session: SessionDep, partner_id: int | None, hours: float) -> dict
 
 
 @router.get("/capacity")
-def read_capacity(session: SessionDep, request: Request, _officer: PolicyReaderDep) -> dict[str, Any]:
+def read_capacity(session: ReadSessionDep, request: Request, _officer: PolicyReaderDep) -> dict[str, Any]:
     """Configured capacity per scope, and the realised hold rate over the live window."""
     settings = request.app.state.settings
     rows = session.scalars(select(CapacitySetting).order_by(CapacitySetting.scope))
@@ -110,7 +111,7 @@ def read_capacity(session: SessionDep, request: Request, _officer: PolicyReaderD
 @router.put("/capacity/{scope}")
 def update_capacity(
     scope: Scope, body: CapacityInput, session: SessionDep, officer: SupervisorDep
-) -> dict[str, Any]:
+) -> Response:
     """Set the target inspection rate and exploration share of a scope (audited)."""
     setting = set_capacity(
         session,
@@ -119,11 +120,13 @@ def update_capacity(
         inspection_rate=body.inspection_rate,
         exploration_share=body.exploration_share,
     )
-    return {
-        "scope": setting.scope,
-        "inspection_rate": setting.inspection_rate,
-        "exploration_share": setting.exploration_share,
-    }
+    return json_response(
+        {
+            "scope": setting.scope,
+            "inspection_rate": setting.inspection_rate,
+            "exploration_share": setting.exploration_share,
+        }
+    )
 
 
 def _entry_view(entry: ListEntry) -> dict[str, Any]:
@@ -140,14 +143,14 @@ def _entry_view(entry: ListEntry) -> dict[str, Any]:
 
 
 @router.get("/lists")
-def read_lists(session: SessionDep, _officer: PolicyReaderDep) -> list[dict[str, Any]]:
+def read_lists(session: ReadSessionDep, _officer: PolicyReaderDep) -> list[dict[str, Any]]:
     return [_entry_view(e) for e in session.scalars(select(ListEntry).order_by(ListEntry.id))]
 
 
 @router.post("/lists", status_code=201)
 def create_list_entry(
     body: ListEntryInput, session: SessionDep, request: Request, officer: SupervisorDep
-) -> dict[str, Any]:
+) -> Response:
     """Watch or allow a sender, addressee, address or postcode area (audited; stored pseudonymised)."""
     pseudonymiser: Pseudonymiser = request.app.state.pseudonymiser
     key = entity_key(pseudonymiser, body.entity, body.party)
@@ -172,14 +175,13 @@ def create_list_entry(
         reason=body.reason,
         expires_at=body.expires_at,
     )
-    return _entry_view(entry)
+    return json_response(_entry_view(entry), status_code=201)
 
 
 @router.delete("/lists/{entry_id}")
-def delete_list_entry(entry_id: int, session: SessionDep, officer: SupervisorDep) -> dict[str, Any]:
-    return _entry_view(
-        revoke_list_entry(session, officer=officer, entry_id=entry_id, reason="revoked via API")
-    )
+def delete_list_entry(entry_id: int, session: SessionDep, officer: SupervisorDep) -> Response:
+    entry = revoke_list_entry(session, officer=officer, entry_id=entry_id, reason="revoked via API")
+    return json_response(_entry_view(entry))
 
 
 def _rule_view(rule: RuleVersion) -> dict[str, Any]:
@@ -197,7 +199,7 @@ def _rule_view(rule: RuleVersion) -> dict[str, Any]:
 
 
 @router.get("/rules")
-def read_rules(session: SessionDep, _officer: PolicyReaderDep) -> list[dict[str, Any]]:
+def read_rules(session: ReadSessionDep, _officer: PolicyReaderDep) -> list[dict[str, Any]]:
     """Every version of every rule, newest version first per rule."""
     rows = session.scalars(select(RuleVersion).order_by(RuleVersion.rule_id, RuleVersion.version.desc()))
     return [_rule_view(r) for r in rows]
@@ -209,7 +211,7 @@ def put_rule(
     body: RuleInput,
     session: SessionDep,
     officer: SupervisorDep,
-) -> dict[str, Any]:
+) -> Response:
     """Create a rule or add a new version of it (deactivate with "active": false); audited."""
     expires: datetime | None = body.expires_at
     version = save_rule(
@@ -223,11 +225,11 @@ def put_rule(
         active=body.active,
         expires_at=expires,
     )
-    return _rule_view(version)
+    return json_response(_rule_view(version))
 
 
 @router.post("/backtest")
-def run_backtest(body: BacktestInput, session: SessionDep, _officer: PolicyReaderDep) -> dict[str, Any]:
+def run_backtest(body: BacktestInput, session: ReadSessionDep, _officer: PolicyReaderDep) -> dict[str, Any]:
     """Replay a rule or an inspection rate over stored assessments: items held per day, added and removed."""
     if (body.rule is None) == (body.inspection_rate is None):
         raise InvalidRequest(

@@ -2,10 +2,11 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Response
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import ReviewerDep, ScorerDep, SessionDep
+from app.api.deps import ReadSessionDep, ReviewerDep, ScorerDep, SessionDep
+from app.api.responses import model_response
 from app.db.tables import ReviewCase
 from app.schemas import (
     CaseDetail,
@@ -48,7 +49,7 @@ def _state(session: SessionDep, case: ReviewCase) -> CaseState:
 
 @router.get("/cases", response_model=CasePage, responses=_AUTH_ERRORS)
 def queue(
-    session: SessionDep,
+    session: ReadSessionDep,
     officer: ReviewerDep,
     filters: Annotated[QueueFilters, Query()],
     order: QueueOrder = "risk",
@@ -63,59 +64,66 @@ def queue(
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail, responses=_CASE_ERRORS)
-def case(case_id: int, session: SessionDep, scorer: ScorerDep, _officer: ReviewerDep) -> CaseDetail:
+def case(case_id: int, session: SessionDep, scorer: ScorerDep, _officer: ReviewerDep) -> Response:
     """A case: decision, score, reasons in plain words, rule and list hits, metadata, outcomes, access log."""
-    return case_detail(session, case_id=case_id, scorer=scorer)
+    return model_response(case_detail(session, case_id=case_id, scorer=scorer))
 
 
 @router.post("/cases/{case_id}/claim", response_model=CaseState, responses=_CASE_ERRORS)
-def claim(
-    case_id: int, session: SessionDep, officer: ReviewerDep, body: OptionalOverride = None
-) -> CaseState:
+def claim(case_id: int, session: SessionDep, officer: ReviewerDep, body: OptionalOverride = None) -> Response:
     """Take a case; nobody else may decide it until it is released (a supervisor may override, audited)."""
     override = body.override_reason if body else None
-    return _state(session, claim_case(session, case_id=case_id, officer=officer, override_reason=override))
+    return model_response(
+        _state(session, claim_case(session, case_id=case_id, officer=officer, override_reason=override))
+    )
 
 
 @router.post("/cases/{case_id}/release", response_model=CaseState, responses=_CASE_ERRORS)
 def release(
     case_id: int, session: SessionDep, officer: ReviewerDep, body: OptionalOverride = None
-) -> CaseState:
+) -> Response:
     """Give a claimed case back to the queue."""
     override = body.override_reason if body else None
-    return _state(session, release_case(session, case_id=case_id, officer=officer, override_reason=override))
+    return model_response(
+        _state(session, release_case(session, case_id=case_id, officer=officer, override_reason=override))
+    )
 
 
-@router.post("/cases/{case_id}/outcome", status_code=201, responses=_CASE_ERRORS)
-def add_outcome(
-    case_id: int, outcome: OutcomeInput, session: SessionDep, officer: ReviewerDep
-) -> OutcomeRecorded:
+@router.post(
+    "/cases/{case_id}/outcome", status_code=201, response_model=OutcomeRecorded, responses=_CASE_ERRORS
+)
+def add_outcome(case_id: int, outcome: OutcomeInput, session: SessionDep, officer: ReviewerDep) -> Response:
     """Record what the inspection found: closes the case ('inconclusive' leaves it pending a lab result)."""
     record = record_outcome(session, case_id=case_id, officer=officer, outcome=outcome)
     return _recorded(session, case_id, record.id)
 
 
-@router.post("/cases/{case_id}/lab-result", status_code=201, responses=_CASE_ERRORS)
-def add_lab_result(
-    case_id: int, lab: LabResultInput, session: SessionDep, officer: ReviewerDep
-) -> OutcomeRecorded:
+@router.post(
+    "/cases/{case_id}/lab-result", status_code=201, response_model=OutcomeRecorded, responses=_CASE_ERRORS
+)
+def add_lab_result(case_id: int, lab: LabResultInput, session: SessionDep, officer: ReviewerDep) -> Response:
     """Complete a case pending after an inconclusive inspection with the lab's result."""
     record = complete_lab(session, case_id=case_id, officer=officer, lab=lab)
     return _recorded(session, case_id, record.id)
 
 
-@router.post("/cases/{case_id}/correction", status_code=201, responses=_CASE_ERRORS)
+@router.post(
+    "/cases/{case_id}/correction", status_code=201, response_model=OutcomeRecorded, responses=_CASE_ERRORS
+)
 def add_correction(
     case_id: int, correction: CorrectionInput, session: SessionDep, officer: ReviewerDep
-) -> OutcomeRecorded:
+) -> Response:
     """Replace the current outcome, saying why; the old record is kept and marked superseded."""
     record = correct_outcome(session, case_id=case_id, officer=officer, correction=correction)
     return _recorded(session, case_id, record.id)
 
 
-def _recorded(session: SessionDep, case_id: int, outcome_id: int) -> OutcomeRecorded:
+def _recorded(session: SessionDep, case_id: int, outcome_id: int) -> Response:
     status = session.get_one(ReviewCase, case_id).status
-    return OutcomeRecorded.model_validate({"outcome_id": outcome_id, "case_id": case_id, "status": status})
+    recorded = OutcomeRecorded.model_validate(
+        {"outcome_id": outcome_id, "case_id": case_id, "status": status}
+    )
+    return model_response(recorded, status_code=201)
 
 
 @router.post(
@@ -123,20 +131,22 @@ def _recorded(session: SessionDep, case_id: int, outcome_id: int) -> OutcomeReco
     response_model=PartiesView,
     responses={**_CASE_ERRORS, 410: {"description": "Erased after the retention period"}},
 )
-def parties(case_id: int, request: PartiesRequest, session: SessionDep, officer: ReviewerDep) -> PartiesView:
+def parties(case_id: int, request: PartiesRequest, session: SessionDep, officer: ReviewerDep) -> Response:
     """The clear-text sender and addressee, for the stated purpose; every read is logged and audited."""
     read = read_parties(session, case_id=case_id, officer=officer, purpose=request.purpose, channel="api")
-    return PartiesView(
-        case_id=case_id,
-        sender=read.parties["sender"],
-        addressee=read.parties["addressee"],
-        access_id=read.access.id,
-        purge_after=read.row.case.purge_after,
+    return model_response(
+        PartiesView(
+            case_id=case_id,
+            sender=read.parties["sender"],
+            addressee=read.parties["addressee"],
+            access_id=read.access.id,
+            purge_after=read.row.case.purge_after,
+        )
     )
 
 
 @router.get("/outcomes.jsonl", response_class=StreamingResponse, responses=_AUTH_ERRORS)
-def outcomes_export(session: SessionDep, _officer: ReviewerDep) -> StreamingResponse:
+def outcomes_export(session: ReadSessionDep, _officer: ReviewerDep) -> StreamingResponse:
     """Every current outcome in the outcome contract, one JSON object per line (the training input)."""
     lines = list(export_outcomes(session))
     return StreamingResponse(iter(lines), media_type="application/x-ndjson")

@@ -175,10 +175,10 @@ def _score(
     thresholds = {
         office: policy.live.threshold(
             session, partner.id, capacity.model_rate, scorer.artifact.threshold_for_rate(capacity.model_rate)
-        )[0]
+        )
         for office, capacity in capacities.items()
     }
-    draws = np.random.default_rng().random(len(shipments))  # fresh OS entropy per batch, never a fixed seed
+    draws = np.random.default_rng().random((len(shipments), 2))  # fresh OS entropy per batch, never a seed
     scored = []
     for position, ((index, shipment), entity_keys) in enumerate(zip(items, keys, strict=True)):
         capacity, threshold = capacities[shipment.posting.office_id], thresholds[shipment.posting.office_id]
@@ -191,7 +191,7 @@ def _score(
             rules=rules,
             threshold=threshold,
             capacity=capacity,
-            draw=float(draws[position]),
+            draws=(float(draws[position, 0]), float(draws[position, 1])),
         )
         if selection.held:
             record_hold(states, (key for _, key in entity_keys.items()))
@@ -204,7 +204,7 @@ def _score(
                 features[position].tolist(),
                 float(raw_scores[position]),
                 float(probabilities[position]),
-                threshold,
+                threshold.raw,
                 selection,
             )
         )

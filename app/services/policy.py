@@ -92,8 +92,21 @@ class ScoreWindow:
         corrected = rate + deficit / max(1.0, CATCH_UP_SHARE * len(self.scores))
         return min(max(corrected, rate * RATE_BOUNDS[0]), rate * RATE_BOUNDS[1])
 
-    def threshold_for(self, rate: float) -> float:
-        return float(np.quantile(self.scores, 1.0 - self.corrected_rate(rate), method="higher"))
+    def threshold_for(self, rate: float) -> "Threshold":
+        """The score at the corrected rate; items tied at it are held with the probability that meets the rate."""
+        wanted = self.corrected_rate(rate) * len(self.scores)
+        raw = float(np.quantile(self.scores, 1.0 - self.corrected_rate(rate), method="higher"))
+        above, tied = int((self.scores > raw).sum()), int((self.scores == raw).sum())
+        return Threshold(raw, min(1.0, max(0.0, (wanted - above) / tied)) if tied else 1.0, "live")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """Hold above `raw`; at exactly `raw`, hold with `tie_probability` (large blocks of items share a score)."""
+
+    raw: float
+    tie_probability: float
+    source: str
 
 
 @dataclass
@@ -110,15 +123,15 @@ class LiveThresholds:
     _windows: dict[int, ScoreWindow] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def threshold(self, session: Session, partner_id: int, rate: float, fallback: float) -> tuple[float, str]:
-        """(raw-score threshold, "live" or "model table") for selecting `rate` of this partner's items."""
+    def threshold(self, session: Session, partner_id: int, rate: float, fallback: float) -> Threshold:
+        """The threshold for selecting `rate` of this partner's items: live, or the model's table until then."""
         with self._lock:
             window = self._windows.setdefault(partner_id, ScoreWindow())
             if time.monotonic() - window.loaded_at > self.refresh_seconds:
                 self._top_up(session, partner_id, window)
             if len(window.scores) < self.min_items:
-                return fallback, "model table"
-            return window.threshold_for(rate), "live"
+                return Threshold(fallback, 1.0, "model table")
+            return window.threshold_for(rate)
 
     def _top_up(self, session: Session, partner_id: int, window: ScoreWindow) -> None:
         since = utcnow() - self.window
@@ -157,9 +170,9 @@ def select_item(
     fields: RuleFields,
     list_hits: list[ListHit],
     rules: list[ActiveRule],
-    threshold: float,
+    threshold: Threshold,
     capacity: Capacity,
-    draw: float,
+    draws: tuple[float, float],
 ) -> Selection:
     """Allowlist releases; watchlist or hold rule holds; a release rule releases; then the raised score
     against the threshold; then a random draw with the exploration probability."""
@@ -174,9 +187,12 @@ def select_item(
     if any(rule.action == "release" for rule in rule_hits):
         return Selection(False, "rule", 0.0, None, hits)
     raised = raw_score + sum(rule.raise_by for rule in rule_hits if rule.action == "raise")
-    if raised >= threshold:
-        return Selection(True, "model", 1.0, _referral("model", vagueness), hits)
-    probability = capacity.random_probability
-    if draw < probability:
+    model_probability = (
+        1.0 if raised > threshold.raw else threshold.tie_probability if raised == threshold.raw else 0.0
+    )
+    if draws[0] < model_probability:
+        return Selection(True, "model", model_probability, _referral("model", vagueness), hits)
+    probability = model_probability + (1.0 - model_probability) * capacity.random_probability
+    if draws[1] < capacity.random_probability:
         return Selection(True, "random", probability, _referral("random", vagueness), hits)
     return Selection(False, None, probability, None, hits)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Form, Request, Response
 
-from app.api.deps import SessionFactoryDep
+from app.api.deps import ReadSessionsDep
 from app.credentials import Role
 from app.errors import Forbidden, Unauthorized
 from app.services.web_sessions import SignedIn, signed_in
@@ -15,7 +15,7 @@ from app.web.templating import SESSION_COOKIE
 REVIEW_ROLES = frozenset({Role.OFFICER.value, Role.SUPERVISOR.value, Role.ADMIN.value})
 
 
-def _signed_in(request: Request, sessions: SessionFactoryDep) -> SignedIn:
+def _signed_in(request: Request, sessions: ReadSessionsDep) -> SignedIn:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise Unauthorized("sign in first")

@@ -19,13 +19,25 @@ def _words(value: str) -> str:
     return value.replace("_", " ")
 
 
-def charts(figures: Dashboard) -> dict[str, Markup]:
-    """The four charts of the page; each has a title and description for screen readers."""
-    held = [
+def _period(figures: Dashboard) -> str:
+    return f"the last {figures.days} days"
+
+
+def _held(figures: Dashboard) -> Markup:
+    columns = [
         Column(d.day.strftime("%d %b"), d.held, f"{d.day.isoformat()}: {d.held} items held")
         for d in figures.daily
     ]
-    hit_rate = [
+    return column_chart(
+        columns,
+        chart_id="chart-held",
+        title="Items held per day",
+        description=f"Items held for customs each day over {_period(figures)}; {figures.held} in all.",
+    )
+
+
+def _hit_rate(figures: Dashboard) -> Markup:
+    columns = [
         Column(
             d.day.strftime("%d %b"),
             d.hit_rate,
@@ -35,52 +47,51 @@ def charts(figures: Dashboard) -> dict[str, Markup]:
         )
         for d in figures.daily
     ]
-    categories = [
+    return column_chart(
+        columns,
+        chart_id="chart-hit-rate",
+        title="Hit rate per day",
+        description=f"Share of concluded inspections that found drugs, by day of inspection, over {_period(figures)}.",
+        top=1.0,
+        tick_format=percent,
+    )
+
+
+def _categories(figures: Dashboard) -> Markup:
+    bars = [
         Bar(_words(name), [Segment(count, "bar", f"{_words(name)}: {count} outcomes")])
         for name, count in figures.by_category
     ]
-    corridors = [
-        Bar(
-            f"{c.origin} → {c.destination}",
-            [
-                Segment(c.found, "bar-found", f"{c.origin} → {c.destination}: {c.found} found drugs"),
-                Segment(
-                    c.outcomes - c.found,
-                    "bar-other",
-                    f"{c.origin} → {c.destination}: {c.outcomes - c.found} other",
-                ),
-            ],
-        )
-        for c in figures.by_corridor
-    ]
-    days = f"the last {figures.days} days"
+    return bar_chart(
+        bars,
+        chart_id="chart-categories",
+        title="Outcomes by category",
+        description=f"Current outcomes over {_period(figures)}: the substance of findings, else the result.",
+    )
+
+
+def _corridors(figures: Dashboard) -> Markup:
+    bars = []
+    for c in figures.by_corridor:
+        name = f"{c.origin} → {c.destination}"
+        other = c.outcomes - c.found
+        found = Segment(c.found, "bar-found", f"{name}: {c.found} found drugs")
+        bars.append(Bar(name, [found, Segment(other, "bar-other", f"{name}: {other} other outcomes")]))
+    return bar_chart(
+        bars,
+        chart_id="chart-corridors",
+        title="Outcomes by corridor",
+        description=f"Current outcomes over {_period(figures)} by origin and destination; found drugs first.",
+    )
+
+
+def charts(figures: Dashboard) -> dict[str, Markup]:
+    """The four charts of the page; each has a title and description for screen readers."""
     return {
-        "held": column_chart(
-            held,
-            chart_id="chart-held",
-            title="Items held per day",
-            description=f"Items held for customs each day over {days}; {figures.held} in all.",
-        ),
-        "hit_rate": column_chart(
-            hit_rate,
-            chart_id="chart-hit-rate",
-            title="Hit rate per day",
-            description=f"Share of concluded inspections that found drugs, by day of inspection, over {days}.",
-            top=1.0,
-            tick_format=percent,
-        ),
-        "categories": bar_chart(
-            categories,
-            chart_id="chart-categories",
-            title="Outcomes by category",
-            description=f"Current outcomes over {days}: substance category of findings, else the result.",
-        ),
-        "corridors": bar_chart(
-            corridors,
-            chart_id="chart-corridors",
-            title="Outcomes by corridor",
-            description=f"Current outcomes over {days} by origin and destination; found drugs first.",
-        ),
+        "held": _held(figures),
+        "hit_rate": _hit_rate(figures),
+        "categories": _categories(figures),
+        "corridors": _corridors(figures),
     }
 
 

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from app.api.deps import OidcDep, SessionDep, SessionFactoryDep, SettingsDep
+from app.api.deps import OidcDep, ReadSessionsDep, SessionDep, SessionFactoryDep, SettingsDep
 from app.auth import authenticate_officer
 from app.db.base import utcnow
 from app.errors import Forbidden, Unauthorized
@@ -56,6 +56,7 @@ def signin_form(request: Request, settings: SettingsDep) -> Response:
 def signin(
     request: Request,
     session: SessionDep,
+    read_sessions: ReadSessionsDep,
     sessions: SessionFactoryDep,
     oidc: OidcDep,
     settings: SettingsDep,
@@ -69,7 +70,7 @@ def signin(
             request, settings, error="The form expired. Paste your token again.", status_code=403
         )
     try:
-        who = authenticate_officer(sessions, token=token.strip(), oidc=oidc)
+        who = authenticate_officer(read_sessions, token=token.strip(), oidc=oidc, sessions=sessions)
     except (Unauthorized, Forbidden) as exc:
         return _signin_page(request, settings, error=f"Not signed in: {exc.detail}.", status_code=401)
     expires_at = utcnow() + timedelta(hours=settings.web_session_hours)

@@ -4,9 +4,12 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from app.cli import cli
 from app.credentials import Role, create_officer, issue_officer_token
 from app.db.tables import Assessment, AuditRecord, PartyHistory
+from app.settings import get_settings
 from tests.app.test_assessments import post
 from tests.conftest import Service
 from tests.factories import shipment_doc
@@ -60,3 +63,18 @@ def seizure_counts(service: Service, assessment_id: str) -> set[int]:
             select(PartyHistory).where(PartyHistory.entity_key.in_(assessment.entity_keys()))
         )
         return {row.seizures for row in rows}
+
+
+def run_cli(database_url: str, *args: str) -> tuple[int, str]:
+    """(exit code, output with whitespace collapsed) of a real `python -m app` command on `database_url`."""
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, list(args), env={"PARCEL_RADAR_DATABASE_URL": database_url})
+    finally:
+        get_settings.cache_clear()
+    return result.exit_code, " ".join(result.output.split())
+
+
+def verify_audit_cli(database_url: str) -> tuple[int, str]:
+    """The result of `python -m app verify-audit`."""
+    return run_cli(database_url, "verify-audit")

@@ -10,8 +10,13 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
+from app.db.history_store import SqlHistoryStore
 from app.db.tables import Assessment, AuditRecord, ReviewCase
 from app.services.audit import verify_chain
+from model.entities import Pseudonymiser
+from model.features import observe
+from model.history import EntityState
+from model.shipment import Shipment
 from tests.app.test_assessments import post
 from tests.conftest import Service, start_service
 from tests.factories import shipment_doc
@@ -32,13 +37,26 @@ def day_of_traffic(simulated_dir: Path) -> list[dict[str, Any]]:
     return by_day[sorted(by_day)[-4]]
 
 
+def warm_history(service: Service, simulated_dir: Path, days: int) -> None:
+    """Give the service the party history of the `days` before the test day, as if it had been running."""
+    by_day = _days(simulated_dir)
+    states: dict[str, EntityState] = {}
+    pseudonymiser = Pseudonymiser(service.settings.pseudonym_secret.get_secret_value().encode())
+    for day in sorted(by_day)[-4 - days : -4]:
+        for document in by_day[day]:
+            shipment = Shipment.model_validate(document)
+            observe(states, pseudonymiser.keys_for(shipment), shipment)
+    with service.session() as session, session.begin():
+        SqlHistoryStore(session).save(states)
+
+
 @pytest.fixture
 def tracking_service(tmp_path: Path, model_dir: Path) -> Iterator[Service]:
     """Live threshold correction after 1,000 items, refreshed on every batch."""
     yield from start_service(
         f"sqlite:///{tmp_path / 'radar.db'}",
         model_dir,
-        live_min_items=500,
+        live_min_items=1000,
         live_refresh_seconds=0,
         inspection_rate=0.02,
         exploration_share=0.1,
@@ -55,8 +73,9 @@ def post_in_batches(service: Service, items: list[dict[str, Any]], size: int = 2
 
 
 def test_realised_hold_rate_tracks_the_target(
-    tracking_service: Service, day_of_traffic: list[dict[str, Any]]
+    tracking_service: Service, simulated_dir: Path, day_of_traffic: list[dict[str, Any]]
 ) -> None:
+    warm_history(tracking_service, simulated_dir, days=7)
     decisions = post_in_batches(tracking_service, day_of_traffic)
     held = sum(d["decision"] == "hold" for d in decisions)
     rate = held / len(decisions)
@@ -69,8 +88,9 @@ def test_realised_hold_rate_tracks_the_target(
 
 
 def test_exploration_items_carry_their_selection_probability(
-    tracking_service: Service, day_of_traffic: list[dict[str, Any]]
+    tracking_service: Service, simulated_dir: Path, day_of_traffic: list[dict[str, Any]]
 ) -> None:
+    warm_history(tracking_service, simulated_dir, days=2)
     post_in_batches(tracking_service, day_of_traffic)
     expected = 0.02 * 0.1 / (1 - 0.02 * 0.9)
     with tracking_service.session() as session:

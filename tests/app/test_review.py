@@ -15,7 +15,7 @@ from tests.conftest import Service
 def held_cases(service: Service, simulated_dir: Path) -> list[dict[str, Any]]:
     response = post(service, {"items": feed_items(simulated_dir, 1000)})
     assert response.status_code == 200
-    queue = service.client.get("/v1/review/cases", headers=service.as_officer())
+    queue = service.client.get("/v1/review/cases", params={"limit": 200}, headers=service.as_officer())
     assert queue.status_code == 200
     cases: list[dict[str, Any]] = queue.json()["cases"]
     assert cases, "the model held nothing in 1,000 simulated items"
@@ -35,7 +35,9 @@ def test_queue_is_ordered_by_risk_and_paginated(service: Service, simulated_dir:
         if cursor is None:
             break
     assert [c["case_id"] for c in pages] == [c["case_id"] for c in cases]
-    newest = service.client.get("/v1/review/cases", params={"order": "newest"}, headers=service.as_officer())
+    newest = service.client.get(
+        "/v1/review/cases", params={"order": "newest", "limit": 200}, headers=service.as_officer()
+    )
     assert [c["case_id"] for c in newest.json()["cases"]] == sorted(
         (c["case_id"] for c in cases), reverse=True
     )

@@ -1,0 +1,1 @@
+"""Browser tests of the officer pages (Playwright driving Debian's chromium)."""

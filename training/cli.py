@@ -127,7 +127,9 @@ def evaluate_command(
     raw = np.asarray(artifact.raw_scores(test.features), dtype=np.float64)
     evaluation = evaluate(test, raw, artifact.calibration, truth=Truth.read(truth) if truth else None)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "evaluation.json").write_bytes(orjson.dumps(evaluation.to_dict(), option=orjson.OPT_INDENT_2))
+    (out / "evaluation.json").write_bytes(
+        orjson.dumps(evaluation.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY)
+    )
     (out / "report.html").write_text(
         render_report(artifact.version, dict(artifact.manifest.training), evaluation)
     )

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
@@ -18,7 +18,7 @@ LAPTOP = ViewportSize(width=1366, height=768)
 
 def _seed(server: LiveServer, simulated_dir: Path) -> int:
     """Partner traffic over real HTTP; the number of items held."""
-    response = httpx.post(
+    response = httpx2.post(
         f"{server.url}/v1/assessments",
         json={"items": feed_items(simulated_dir, 1000)},
         headers={"Authorization": f"Bearer {server.partner_key}"},
@@ -56,7 +56,7 @@ def _sign_in(page: Page, server: LiveServer) -> None:
 
 def _more_outcomes(server: LiveServer) -> None:
     headers = {"Authorization": f"Bearer {server.supervisor_token}"}
-    queue = httpx.get(f"{server.url}/v1/review/cases", headers=headers).json()["cases"]
+    queue = httpx2.get(f"{server.url}/v1/review/cases", headers=headers).json()["cases"]
     outcomes = [
         {"result": "nothing_found"},
         {"result": "seized", "substance_category": "ecstasy", "quantity": {"value": 40, "unit": "units"}},
@@ -66,7 +66,7 @@ def _more_outcomes(server: LiveServer) -> None:
     ]
     for case, outcome in zip(queue, outcomes, strict=False):
         url = f"{server.url}/v1/review/cases/{case['case_id']}/outcome"
-        assert httpx.post(url, json=outcome, headers=headers).status_code == 201
+        assert httpx2.post(url, json=outcome, headers=headers).status_code == 201
 
 
 def test_officer_goes_from_sign_in_to_a_recorded_seizure(

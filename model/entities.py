@@ -4,8 +4,8 @@ import hashlib
 import hmac
 import re
 import unicodedata
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from model.shipment import Party, Shipment
 
@@ -40,8 +40,7 @@ def postcode_area(postcode: str | None) -> str:
     return code[: min(4, len(code) - 2)] if len(code) > 2 else ""
 
 
-@dataclass(frozen=True, slots=True)
-class EntityKeys:
+class EntityKeys(NamedTuple):
     """The history keys of one shipment; a key is None when the item does not identify that entity."""
 
     sender: str | None

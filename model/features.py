@@ -380,8 +380,14 @@ def _view(states: MutableMapping[str, EntityState], key: str | None, now: float)
 
 def observe(states: MutableMapping[str, EntityState], keys: EntityKeys, shipment: Shipment) -> list[float]:
     """History features of one item as of its posting time, then count the item into `states`."""
-    now = shipment.posting.posted_at.timestamp()
     origin, destination = shipment.corridor
+    return observe_at(states, keys, shipment.posting.posted_at.timestamp(), origin, destination)
+
+
+def observe_at(
+    states: MutableMapping[str, EntityState], keys: EntityKeys, now: float, origin: str, destination: str
+) -> list[float]:
+    """`observe` for an item known by its keys, posting time (epoch seconds) and corridor."""
     row = history_row(
         _view(states, keys.sender, now),
         _view(states, keys.sender_address, now),

@@ -10,6 +10,7 @@ import numpy.typing as npt
 
 from model.artifact import Calibration
 from training.baselines import market_profile_score, rules_lane_score
+from training.dataset import Dataset
 from training.files import read_jsonl
 from training.metrics import (
     AtRate,
@@ -20,7 +21,6 @@ from training.metrics import (
     reliability_curve,
     top_share,
 )
-from training.replay import Dataset
 from training.train import INSPECTION_RATES
 
 HEADLINE_RATE = 0.01

@@ -11,8 +11,9 @@ import orjson
 
 from model.artifact import Manifest, write_artifact
 from model.market_profile import MarketProfile
+from training.dataset import Dataset
 from training.evaluate import Evaluation, Truth, evaluate
-from training.replay import Dataset, replay
+from training.replay import replay
 from training.report import model_card, render_report
 from training.train import (
     TrainConfig,
@@ -65,7 +66,12 @@ def _training_summary(
 
 
 def train_model(
-    inputs: TrainingInputs, out_dir: Path, config: TrainConfig, *, progress: Progress | None = None
+    inputs: TrainingInputs,
+    out_dir: Path,
+    config: TrainConfig,
+    *,
+    progress: Progress | None = None,
+    workers: int = 2,
 ) -> TrainingResult:
     """Train from files and write a verified artifact (with report and model card) to `out_dir`."""
     say = progress or (lambda _message: None)

@@ -5,100 +5,30 @@ whose outcome had been recorded before it was posted. This is the same feature c
 """
 
 import heapq
+import itertools
 import mmap
+import multiprocessing
 import re
+from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
-import numpy.typing as npt
 from pydantic import ValidationError
 
 from model.entities import EntityKeys, Pseudonymiser
-from model.features import FEATURES, observe, shipment_row
+from model.features import observe_at, shipment_row
 from model.history import InMemoryHistoryStore, link_seizure, record_hold
 from model.market_profile import MarketProfile
-from model.shipment import Outcome, Shipment
+from model.shipment import Shipment
+from training.dataset import Dataset, DatasetBuilder, PreparedItem
 from training.files import InputFileError, read_outcomes
 
-CHUNK_ROWS = 50_000
+PREPARE_CHUNK = 2_000
 TRAINING_SECRET = (
     b"parcel-radar-training-replay-key"  # history keys only need to be consistent within one replay
 )
-
-
-@dataclass
-class Dataset:
-    """Features and labels of every item, in time order, plus what evaluation breaks results down by."""
-
-    features: npt.NDArray[np.float64]
-    posted_at: npt.NDArray[np.float64]
-    item_ids: list[str]
-    inspected: npt.NDArray[np.bool_]
-    found: npt.NDArray[np.bool_]
-    selection_probability: npt.NDArray[np.float64]
-    destination: npt.NDArray[np.str_]
-    mail_class: npt.NDArray[np.str_]
-
-    def __len__(self) -> int:
-        return len(self.item_ids)
-
-    def subset(self, mask: npt.NDArray[np.bool_]) -> "Dataset":
-        index = np.flatnonzero(mask)
-        return Dataset(
-            features=self.features[index],
-            posted_at=self.posted_at[index],
-            item_ids=[self.item_ids[i] for i in index],
-            inspected=self.inspected[index],
-            found=self.found[index],
-            selection_probability=self.selection_probability[index],
-            destination=self.destination[index],
-            mail_class=self.mail_class[index],
-        )
-
-
-@dataclass
-class _Builder:
-    chunks: list[npt.NDArray[np.float64]] = field(default_factory=list)
-    rows: list[list[float]] = field(default_factory=list)
-    posted_at: list[float] = field(default_factory=list)
-    item_ids: list[str] = field(default_factory=list)
-    inspected: list[bool] = field(default_factory=list)
-    found: list[bool] = field(default_factory=list)
-    propensity: list[float] = field(default_factory=list)
-    destination: list[str] = field(default_factory=list)
-    mail_class: list[str] = field(default_factory=list)
-
-    def add(self, shipment: Shipment, row: list[float], outcome: Outcome | None) -> None:
-        self.rows.append(row)
-        if len(self.rows) == CHUNK_ROWS:
-            self.chunks.append(np.asarray(self.rows, dtype=np.float64))
-            self.rows = []
-        self.posted_at.append(shipment.posting.posted_at.timestamp())
-        self.item_ids.append(shipment.item_id)
-        self.inspected.append(outcome is not None)
-        self.found.append(outcome is not None and outcome.found_drugs)
-        probability = outcome.selection_probability if outcome else None
-        self.propensity.append(np.nan if probability is None else probability)
-        self.destination.append(shipment.addressee.country)
-        self.mail_class.append(shipment.mail_class.value)
-
-    def build(self) -> Dataset:
-        if self.rows:
-            self.chunks.append(np.asarray(self.rows, dtype=np.float64))
-        features = np.concatenate(self.chunks) if self.chunks else np.zeros((0, len(FEATURES)))
-        return Dataset(
-            features=features,
-            posted_at=np.asarray(self.posted_at, dtype=np.float64),
-            item_ids=self.item_ids,
-            inspected=np.asarray(self.inspected, dtype=np.bool_),
-            found=np.asarray(self.found, dtype=np.bool_),
-            selection_probability=np.asarray(self.propensity, dtype=np.float64),
-            destination=np.asarray(self.destination, dtype=np.str_),
-            mail_class=np.asarray(self.mail_class, dtype=np.str_),
-        )
 
 
 _POSTED_AT = re.compile(rb'"posted_at"\s*:\s*"([^"]+)"')
@@ -133,38 +63,84 @@ def time_ordered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
             yield number, data[start:end]
 
 
+_WORKER: list[tuple[MarketProfile, Pseudonymiser]] = []  # what a preparing process was started with
+
+
+def _start_worker(profile: MarketProfile) -> None:
+    _WORKER[:] = [(profile, Pseudonymiser(TRAINING_SECRET))]
+
+
+def prepare_chunk(path: Path, chunk: list[tuple[int, bytes]]) -> list[PreparedItem]:
+    """Validate lines against the shipment contract and compute what does not depend on history."""
+    profile, pseudonymiser = _WORKER[0]
+    prepared = []
+    for number, line in chunk:
+        try:
+            shipment = Shipment.model_validate_json(line)
+        except ValidationError as exc:
+            raise InputFileError(f"{path}:{number}: not a valid shipment: {exc}") from exc
+        origin, destination = shipment.corridor
+        posted_at = shipment.posting.posted_at
+        prepared.append(
+            PreparedItem(number, shipment.item_id, posted_at.date(), posted_at.timestamp(), origin, destination,
+                         shipment.mail_class.value, pseudonymiser.keys_for(shipment), shipment_row(shipment, profile))
+        )  # fmt: skip
+    return prepared
+
+
+def _chunks(lines: Iterator[tuple[int, bytes]]) -> Iterator[list[tuple[int, bytes]]]:
+    while chunk := list(itertools.islice(lines, PREPARE_CHUNK)):
+        yield chunk
+
+
+def prepared_items(path: Path, profile: MarketProfile, workers: int) -> Iterator[PreparedItem]:
+    """Every shipment of `path` in time order, prepared in `workers` processes (in this one when 1)."""
+    chunks = _chunks(time_ordered_lines(path))
+    if workers <= 1:
+        _start_worker(profile)
+        for chunk in chunks:
+            yield from prepare_chunk(path, chunk)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(profile,)
+    ) as pool:
+        in_flight: deque[Future[list[PreparedItem]]] = deque()
+        for chunk in chunks:  # a bounded window of chunks in flight keeps memory flat
+            in_flight.append(pool.submit(prepare_chunk, path, chunk))
+            if len(in_flight) > 2 * workers:
+                yield from in_flight.popleft().result()
+        while in_flight:
+            yield from in_flight.popleft().result()
+
+
 def replay(
     shipments_path: Path,
     outcomes_path: Path | None,
     profile: MarketProfile,
     *,
+    workers: int = 1,
     on_progress: Callable[[int], None] | None = None,
 ) -> Dataset:
-    """Features of every shipment as of its posting time, with outcome labels where an inspection happened."""
+    """Features of every shipment as of its posting time, with outcome labels where an inspection happened.
+
+    Validation and history-free features run in `workers` processes; history is replayed here, in order.
+    """
     outcomes = read_outcomes(outcomes_path) if outcomes_path else {}
-    pseudonymiser = Pseudonymiser(TRAINING_SECRET)
     states = InMemoryHistoryStore().states
     pending: list[tuple[float, int, EntityKeys]] = []  # seizures, by the time they became known
-    builder = _Builder()
-    for count, (number, line) in enumerate(time_ordered_lines(shipments_path), start=1):
-        try:
-            shipment = Shipment.model_validate_json(line)
-        except ValidationError as exc:
-            raise InputFileError(f"{shipments_path}:{number}: not a valid shipment: {exc}") from exc
-        now = shipment.posting.posted_at.timestamp()
-        while pending and pending[0][0] <= now:
+    builder = DatasetBuilder()
+    for count, item in enumerate(prepared_items(shipments_path, profile, workers), start=1):
+        while pending and pending[0][0] <= item.posted_at:
             known_at, _, seized_keys = heapq.heappop(pending)
             link_seizure(states, (key for _, key in seized_keys.items()), known_at)
-        keys = pseudonymiser.keys_for(shipment)
-        row = shipment_row(shipment, profile) + observe(states, keys, shipment)
-        outcome = outcomes.get((shipment.item_id, shipment.posting.posted_at.date())) or outcomes.get(
-            (shipment.item_id, None)
-        )
+        row = item.static + observe_at(states, item.keys, item.posted_at, item.origin, item.destination)
+        outcome = outcomes.get((item.item_id, item.posted_on)) or outcomes.get((item.item_id, None))
         if outcome is not None:
-            record_hold(states, (key for _, key in keys.items()))
+            record_hold(states, (key for _, key in item.keys.items()))
             if outcome.found_drugs:
-                heapq.heappush(pending, (outcome.inspected_at.timestamp(), count, keys))
-        builder.add(shipment, row, outcome)
-        if on_progress is not None and count % 10_000 == 0:
+                heapq.heappush(pending, (outcome.inspected_at.timestamp(), count, item.keys))
+        builder.add(item, row, outcome)
+        if on_progress is not None and count % 50_000 == 0:
             on_progress(count)
     return builder.build()

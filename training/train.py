@@ -11,7 +11,7 @@ from sklearn.isotonic import IsotonicRegression
 
 from model.artifact import Calibration, ThresholdEntry
 from model.features import CATEGORICAL_FEATURES, FEATURE_NAMES, FEATURES
-from training.replay import Dataset
+from training.dataset import Dataset
 
 INSPECTION_RATES = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05)
 LabelStrategy = Literal["ipw", "observed"]

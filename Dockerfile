@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
-# Multi-stage image: the build stage trains the default model from the simulator; the runtime stage carries
-# only the service's dependencies, the model artifact, and runs as a non-root user.
+# Multi-stage image: the build stage installs the service into a virtual environment; the runtime stage carries
+# that environment and the shipped default model (models/default, verified at start), and runs as non-root.
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 && rm -rf /var/lib/apt/lists/*
@@ -9,16 +9,13 @@ COPY pyproject.toml constraints.txt README.md ./
 COPY model model
 COPY training training
 COPY app app
-RUN python -m venv /opt/train \
- && /opt/train/bin/pip install --constraint constraints.txt '.[train]' \
- && /opt/train/bin/python -m training train --simulate --out /opt/models/default
 RUN python -m venv /opt/venv && /opt/venv/bin/pip install --constraint constraints.txt .
 
 FROM python:3.11-slim-bookworm AS runtime
 RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --create-home --home-dir /srv radar
 COPY --from=build /opt/venv /opt/venv
-COPY --from=build /opt/models /opt/models
+COPY models/default /opt/models/default
 ENV PATH=/opt/venv/bin:$PATH \
     PARCEL_RADAR_ENVIRONMENT=production \
     PARCEL_RADAR_MODEL_DIR=/opt/models/default \

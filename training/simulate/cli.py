@@ -39,6 +39,9 @@ def simulate_command(
     inspection_rate: Annotated[
         float, typer.Option(help="Share of items the historical policy inspected")
     ] = 0.003,
+    adaptation_probability: Annotated[
+        float, typer.Option(help="Chance that a vendor changes identity, place or packaging after a seizure")
+    ] = 0.6,
     start: Annotated[str | None, typer.Option(help="First posting day, YYYY-MM-DD")] = None,
     profile: Annotated[
         Path | None, typer.Option(help="Market profile JSON (default: the generator's)")
@@ -55,6 +58,7 @@ def simulate_command(
         items_per_day=items_per_day,
         illicit_share=illicit_share,
         inspection_rate=inspection_rate,
+        adaptation_probability=adaptation_probability,
     )
     if start is not None:
         config = replace(config, start=date.fromisoformat(start))

@@ -3,6 +3,7 @@
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,10 +57,10 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory, simulated_dir: Path) -> 
     return directory
 
 
-@pytest.fixture(scope="session")
-def pg_base_url() -> Iterator[str]:
-    """A fresh schema in the PostgreSQL `test` database for this run, dropped afterwards."""
-    schema = f"radar_test_{uuid.uuid4().hex[:12]}"
+@contextmanager
+def pg_schema(prefix: str) -> Iterator[str]:
+    """A fresh schema in the PostgreSQL `test` database, as a URL whose search_path is that schema; dropped after."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(PG_BASE_URL, autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA "{schema}"')
     try:
@@ -67,6 +68,13 @@ def pg_base_url() -> Iterator[str]:
     finally:
         with psycopg.connect(PG_BASE_URL, autocommit=True) as connection:
             connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(scope="session")
+def pg_base_url() -> Iterator[str]:
+    """A schema of the PostgreSQL `test` database for this run, dropped afterwards."""
+    with pg_schema("radar_test") as url:
+        yield url
 
 
 def make_settings(database_url: str, model_dir: Path, **overrides: object) -> Settings:

@@ -1,9 +1,7 @@
 """Migration 0002 (review workflow) upgrades and downgrades with data in place, on SQLite and PostgreSQL."""
 
-import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -12,7 +10,7 @@ from sqlalchemy import inspect, text
 from app.db.base import Base
 from app.db.engine import make_engine
 from app.db.migrate import downgrade, upgrade
-from tests.conftest import PG_BASE_URL
+from tests.conftest import pg_schema
 
 NEW_TABLES = {"web_sessions", "party_access_log"}
 
@@ -66,14 +64,8 @@ def test_review_migration_round_trip_on_sqlite(tmp_path_factory: pytest.TempPath
 
 @pytest.fixture
 def fresh_pg_schema() -> Iterator[str]:
-    schema = f"radar_migration_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_BASE_URL, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{PG_BASE_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(PG_BASE_URL, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with pg_schema("radar_migration") as url:
+        yield url
 
 
 @pytest.mark.postgres

@@ -2,13 +2,11 @@
 
 import heapq
 import random
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import orjson
-import psycopg
 import pytest
 from sqlalchemy.orm import Session
 
@@ -21,7 +19,7 @@ from model.history import link_seizure, record_hold
 from model.market_profile import MarketProfile
 from model.shipment import Outcome, OutcomeResult, Shipment
 from model.taxonomy import DrugCategory
-from tests.conftest import PG_BASE_URL
+from tests.conftest import pg_schema
 from training.files import read_outcomes
 from training.market.profile import default_market_profile
 from training.replay import TRAINING_SECRET, replay
@@ -96,16 +94,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         upgrade(url)
         yield url
         return
-    schema = f"parity_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_BASE_URL, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    url = f"{PG_BASE_URL}?options=-csearch_path%3D{schema}"
-    try:
+    with pg_schema("parity") as url:
         upgrade(url)
         yield url
-    finally:
-        with psycopg.connect(PG_BASE_URL, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def test_sql_history_gives_the_replay_features_exactly(feed: tuple[Path, Path], database_url: str) -> None:

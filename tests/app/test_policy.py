@@ -9,10 +9,13 @@ from typing import Any
 import orjson
 import pytest
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
+from app.cli import cli
 from app.db.history_store import SqlHistoryStore
 from app.db.tables import Assessment, AuditRecord, ReviewCase
 from app.services.audit import verify_chain
+from app.settings import get_settings
 from model.entities import Pseudonymiser
 from model.features import observe
 from model.history import EntityState
@@ -203,3 +206,28 @@ def test_database_holds_no_clear_text_for_released_items(service: Service, tmp_p
         else:
             assert name not in dump
             assert street not in dump
+
+
+def test_backtest_of_a_new_rule_prints_the_daily_change(
+    service: Service, simulated_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    by_day = _days(simulated_dir)
+    week = sorted(by_day)[-9:-2]
+    post_in_batches(service, [item for day in week for item in by_day[day][::10]])
+    rule = {
+        "conditions": {"destinations": ["GB", "US"], "mail_classes": ["U"], "weight_g_max": 100},
+        "action": "hold",
+    }
+    (tmp_path / "rule.json").write_bytes(orjson.dumps(rule))
+    monkeypatch.setenv("PARCEL_RADAR_DATABASE_URL", service.settings.database_url)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["backtest", "--rule", str(tmp_path / "rule.json"), "--days", "7"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if line.startswith("│ 20")]
+    assert [row.split("│")[1].strip() for row in rows] == week
+    changes = [int(row.split("│")[7].strip()) for row in rows]
+    assert all(change >= 0 for change in changes)
+    assert sum(changes) > 0

@@ -40,6 +40,14 @@ def postcode_area(postcode: str | None) -> str:
     return code[: min(4, len(code) - 2)] if len(code) > 2 else ""
 
 
+def _address_text(party: Party) -> str:
+    return " ".join(normalise_text(line) for line in party.address_lines).strip()
+
+
+def _name_text(party: Party) -> str:
+    return normalise_text(party.business_name or party.name)
+
+
 class EntityKeys(NamedTuple):
     """The history keys of one shipment; a key is None when the item does not identify that entity."""
 
@@ -76,21 +84,24 @@ class Pseudonymiser:
         return f"{kind.value}:{hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:32]}"
 
     def address_key(self, kind: EntityKind, party: Party) -> str | None:
-        lines = " ".join(normalise_text(line) for line in party.address_lines).strip()
-        if not lines:
-            return None
-        return self.key(kind, party.country, normalise_postcode(party.postcode), lines)
+        return self._address_key(
+            kind, party.country, normalise_postcode(party.postcode), _address_text(party)
+        )
 
     def party_key(self, kind: EntityKind, party: Party) -> str | None:
-        name = normalise_text(party.business_name or party.name)
-        lines = " ".join(normalise_text(line) for line in party.address_lines).strip()
-        if not name and not lines:
-            return None
-        return self.key(kind, party.country, normalise_postcode(party.postcode), lines, name)
+        return self._party_key(
+            kind, party.country, normalise_postcode(party.postcode), _address_text(party), _name_text(party)
+        )
 
     def area_key(self, party: Party) -> str | None:
         area = postcode_area(party.postcode)
         return self.key(EntityKind.SENDER_AREA, party.country, area) if area else None
+
+    def _address_key(self, kind: EntityKind, country: str, postcode: str, lines: str) -> str | None:
+        return self.key(kind, country, postcode, lines) if lines else None
+
+    def _party_key(self, kind: EntityKind, country: str, postcode: str, lines: str, name: str) -> str | None:
+        return self.key(kind, country, postcode, lines, name) if name or lines else None
 
     def _party_keys(self, role: str, party: Party) -> tuple[str | None, str | None, str | None]:
         """(party, address, area) keys of a sender or addressee, cached on the clear text (parties repeat)."""
@@ -106,18 +117,28 @@ class Pseudonymiser:
         if cached is None:
             if len(self._cache) >= CACHE_LIMIT:
                 self._cache.clear()
-            if role == "sender":
-                cached = (
-                    self.party_key(EntityKind.SENDER, party),
-                    self.address_key(EntityKind.SENDER_ADDRESS, party),
-                    self.area_key(party),
-                )
-            else:
-                cached = (
-                    self.party_key(EntityKind.ADDRESSEE, party),
-                    self.address_key(EntityKind.ADDRESSEE_ADDRESS, party),
-                    None,
-                )
+            postcode, lines, name = (
+                normalise_postcode(party.postcode),
+                _address_text(party),
+                _name_text(party),
+            )
+            sender = role == "sender"
+            cached = (
+                self._party_key(
+                    EntityKind.SENDER if sender else EntityKind.ADDRESSEE,
+                    party.country,
+                    postcode,
+                    lines,
+                    name,
+                ),
+                self._address_key(
+                    EntityKind.SENDER_ADDRESS if sender else EntityKind.ADDRESSEE_ADDRESS,
+                    party.country,
+                    postcode,
+                    lines,
+                ),
+                self.area_key(party) if sender else None,
+            )
             self._cache[raw] = cached
         return cached
 

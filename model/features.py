@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from model.entities import EntityKeys
-from model.history import EntityState, EntityView, record_item, view_at
+from model.history import UNSEEN, EntityState, EntityView, observe_entity
 from model.market_profile import MarketProfile
 from model.money import to_eur
 from model.shipment import (
@@ -374,10 +374,6 @@ def history_row(
     ]
 
 
-def _view(states: MutableMapping[str, EntityState], key: str | None, now: float) -> EntityView | None:
-    return None if key is None else view_at(states.get(key), now)
-
-
 def observe(states: MutableMapping[str, EntityState], keys: EntityKeys, shipment: Shipment) -> list[float]:
     """History features of one item as of its posting time, then count the item into `states`."""
     origin, destination = shipment.corridor
@@ -388,16 +384,9 @@ def observe_at(
     states: MutableMapping[str, EntityState], keys: EntityKeys, now: float, origin: str, destination: str
 ) -> list[float]:
     """`observe` for an item known by its keys, posting time (epoch seconds) and corridor."""
-    row = history_row(
-        _view(states, keys.sender, now),
-        _view(states, keys.sender_address, now),
-        _view(states, keys.sender_area, now),
-        _view(states, keys.addressee, now),
-        _view(states, keys.addressee_address, now),
-        view_at(states.get(keys.corridor), now),
-    )
     outward = keys.addressee or keys.addressee_address
     inward = keys.sender or keys.sender_address
+    views: list[EntityView | None] = []
     for key, counterparty, country in (
         (keys.sender, outward, destination),
         (keys.sender_address, outward, destination),
@@ -406,9 +395,13 @@ def observe_at(
         (keys.addressee_address, inward, origin),
         (keys.corridor, None, None),
     ):
-        if key is not None:
-            states[key] = record_item(states.get(key), now, counterparty, country)
-    return row
+        if key is None:
+            views.append(None)
+            continue
+        view, states[key] = observe_entity(states.get(key), now, counterparty, country)
+        views.append(view)
+    sender, sender_address, sender_area, addressee, addressee_address, corridor = views
+    return history_row(sender, sender_address, sender_area, addressee, addressee_address, corridor or UNSEEN)
 
 
 def feature_matrix(

@@ -54,17 +54,18 @@ UNSEEN = EntityView(
 )
 
 
-def _decayed(value: float, since: float, now: float, tau: float) -> float:
-    return value * math.exp(-(now - since) / tau) if now > since else value
+def _factors(state: EntityState, now: float) -> tuple[float, float]:
+    """Decay of the short and long counts from `last_seen` to `now` (1 for items logged after `now`)."""
+    if now > state.last_seen:
+        elapsed = now - state.last_seen
+        return math.exp(-elapsed / SHORT_TAU), math.exp(-elapsed / LONG_TAU)
+    return 1.0, 1.0
 
 
-def view_at(state: EntityState | None, now: float) -> EntityView:
-    """The entity's history at `now`; items logged after `now` (out-of-order arrivals) are not decayed."""
-    if state is None:
-        return UNSEEN
+def _view(state: EntityState, now: float, short: float, long: float) -> EntityView:
     return EntityView(
-        items_7d=_decayed(state.items_short, state.last_seen, now, SHORT_TAU),
-        items_90d=_decayed(state.items_long, state.last_seen, now, LONG_TAU),
+        items_7d=state.items_short * short,
+        items_90d=state.items_long * long,
         distinct_counterparties=len(state.counterparties),
         distinct_countries=len(state.countries),
         age_days=max(0.0, now - state.first_seen) / DAY,
@@ -74,6 +75,13 @@ def view_at(state: EntityState | None, now: float) -> EntityView:
             math.nan if state.last_seizure_at is None else max(0.0, now - state.last_seizure_at) / DAY
         ),
     )
+
+
+def view_at(state: EntityState | None, now: float) -> EntityView:
+    """The entity's history at `now`; items logged after `now` (out-of-order arrivals) are not decayed."""
+    if state is None:
+        return UNSEEN
+    return _view(state, now, *_factors(state, now))
 
 
 def _remember(recent: tuple[str, ...], value: str | None) -> tuple[str, ...]:
@@ -87,19 +95,13 @@ def _remember(recent: tuple[str, ...], value: str | None) -> tuple[str, ...]:
     return kept[-RECENT_LIMIT:] if len(kept) > RECENT_LIMIT else kept
 
 
-def _add_item(value: float, last_seen: float, now: float, tau: float) -> float:
-    if now >= last_seen:
-        return value * math.exp(-(now - last_seen) / tau) + 1.0
-    return value + math.exp(-(last_seen - now) / tau)
-
-
-def record_item(
+def observe_entity(
     state: EntityState | None, now: float, counterparty: str | None, country: str | None
-) -> EntityState:
-    """The state after one more item of this entity at `now`."""
+) -> tuple[EntityView, EntityState]:
+    """The entity's history as this item sees it, and its state once the item is counted (one decay each)."""
     short_counterparty = counterparty[-COUNTERPARTY_KEY_LENGTH:] if counterparty else None
     if state is None:
-        return EntityState(
+        return UNSEEN, EntityState(
             first_seen=now,
             last_seen=now,
             items_short=1.0,
@@ -107,17 +109,32 @@ def record_item(
             counterparties=_remember((), short_counterparty),
             countries=_remember((), country),
         )
-    return EntityState(
+    short, long = _factors(state, now)
+    if now >= state.last_seen:
+        items_short, items_long = state.items_short * short + 1.0, state.items_long * long + 1.0
+    else:  # an item older than the newest one counted: decay the newcomer instead
+        back = state.last_seen - now
+        items_short = state.items_short + math.exp(-back / SHORT_TAU)
+        items_long = state.items_long + math.exp(-back / LONG_TAU)
+    updated = EntityState(
         first_seen=min(state.first_seen, now),
         last_seen=max(state.last_seen, now),
-        items_short=_add_item(state.items_short, state.last_seen, now, SHORT_TAU),
-        items_long=_add_item(state.items_long, state.last_seen, now, LONG_TAU),
+        items_short=items_short,
+        items_long=items_long,
         counterparties=_remember(state.counterparties, short_counterparty),
         countries=_remember(state.countries, country),
         holds=state.holds,
         seizures=state.seizures,
         last_seizure_at=state.last_seizure_at,
     )
+    return _view(state, now, short, long), updated
+
+
+def record_item(
+    state: EntityState | None, now: float, counterparty: str | None, country: str | None
+) -> EntityState:
+    """The state after one more item of this entity at `now`."""
+    return observe_entity(state, now, counterparty, country)[1]
 
 
 def record_seizure(state: EntityState | None, at: float) -> EntityState | None:

@@ -43,7 +43,7 @@ pytest: $(BIN)/.installed chromium
 test: lint typecheck pytest
 
 constraints: $(BIN)/.installed
-	$(BIN)/pip freeze --exclude-editable | sed '1i # Pinned versions of every dependency (runtime, training and dev). Regenerate with `make constraints`.' > constraints.txt
+	$(BIN)/pip freeze --all --exclude-editable | grep -v '^pip==' | sed '1i # Pinned versions of every dependency (runtime, training and dev). Regenerate with `make constraints`.' > constraints.txt
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -67,7 +67,13 @@ def serve(
     if apply_migrations:
         upgrade(get_settings().database_url)
     uvicorn.run(
-        "app.main:create_app", factory=True, host=host, port=port, proxy_headers=True, log_config=None
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        proxy_headers=True,
+        log_config=None,
+        access_log=False,  # the app logs each request itself: route template and request id, never the path
     )
 
 

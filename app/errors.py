@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.logging import REQUEST_ID_HEADER, request_id
+
 logger = logging.getLogger(__name__)
 
 
@@ -137,7 +139,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return _respond(request, 500, AppError.error, "internal error; the request was not committed")
+    # This handler runs outside every middleware, so it names the request itself.
+    current = request_id.get()
+    headers = {REQUEST_ID_HEADER: current} if current else None
+    return _respond(request, 500, AppError.error, "internal error; the request was not committed", headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -14,6 +14,7 @@ from app.api import assessments, health, policy, review
 from app.db.engine import make_engine, session_factory
 from app.errors import install_error_handlers
 from app.logging import configure_logging
+from app.metrics import install_metrics
 from app.middleware import BodySizeLimit
 from app.oidc import OidcVerifier
 from app.schemas import AssessmentRequest
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.scorer = None
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_metrics(app)  # after the body limit, so its middleware is outside it and also sees the 413s
     app.include_router(health.router)
     app.include_router(assessments.router)
     app.include_router(review.router)

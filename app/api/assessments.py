@@ -10,6 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 
 from app.api.deps import (
+    MetricsDep,
     PartnerDep,
     PolicyDep,
     ReadSessionDep,
@@ -22,6 +23,7 @@ from app.api.responses import model_response
 from app.credentials import PartnerKind
 from app.db.tables import Assessment
 from app.errors import InvalidRequest, NotFound, UnsupportedMediaType, field_errors
+from app.metrics import count_batch
 from app.schemas import AssessmentResponse, AssessmentView, ItemError
 from app.services.assessments import assess_batch
 from app.services.idempotency import StoredResponse, request_fingerprint, run_once
@@ -146,6 +148,7 @@ def assess(
     partner: PartnerDep,
     settings: SettingsDep,
     policy: PolicyDep,
+    metrics: MetricsDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
 ) -> Response:
     """Assess a batch: one decision per item (release or hold), committed before the answer is sent.
@@ -161,9 +164,11 @@ def assess(
         raise InvalidRequest([e.model_dump() for e in errors])
 
     def work() -> AssessmentResponse:
-        return assess_batch(
+        response = assess_batch(
             session, scorer=scorer, partner=partner, items=valid, policy=policy, errors=errors
         )
+        count_batch(session, metrics, batch_id=response.batch_id, items=len(items))
+        return response
 
     if idempotency_key is None:
         return model_response(work())

@@ -11,6 +11,7 @@ from app.auth import authenticate_officer
 from app.credentials import OFFICER_TOKEN_PREFIX, PARTNER_KEY_PREFIX, Role, partner_for_key
 from app.db.tables import Officer, Partner
 from app.errors import Forbidden, ServiceUnavailable, Unauthorized
+from app.metrics import Metrics
 from app.oidc import OidcVerifier
 from app.scoring import Scorer
 from app.services.assessments import AssessmentPolicy
@@ -58,6 +59,11 @@ async def _read_session(request: Request) -> AsyncIterator[Session]:
             session.rollback()
 
 
+def _metrics(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
 def _session_factory(request: Request) -> sessionmaker[Session]:
     factory: sessionmaker[Session] = request.app.state.sessions
     return factory
@@ -75,6 +81,7 @@ SessionFactoryDep = Annotated[sessionmaker[Session], Depends(_session_factory)]
 ReadSessionsDep = Annotated[sessionmaker[Session], Depends(_read_sessions)]
 ScorerDep = Annotated[Scorer, Depends(_scorer)]
 PolicyDep = Annotated[AssessmentPolicy, Depends(_policy)]
+MetricsDep = Annotated[Metrics, Depends(_metrics)]
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 

@@ -5,9 +5,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Response
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import ReadSessionDep, ReviewerDep, ScorerDep, SessionDep
+from app.api.deps import MetricsDep, ReadSessionDep, ReviewerDep, ScorerDep, SessionDep
 from app.api.responses import model_response
-from app.db.tables import ReviewCase
+from app.db.tables import OutcomeRecord, ReviewCase
+from app.metrics import count_outcome
 from app.schemas import (
     CaseDetail,
     CasePage,
@@ -92,36 +93,41 @@ def release(
 @router.post(
     "/cases/{case_id}/outcome", status_code=201, response_model=OutcomeRecorded, responses=_CASE_ERRORS
 )
-def add_outcome(case_id: int, outcome: OutcomeInput, session: SessionDep, officer: ReviewerDep) -> Response:
+def add_outcome(
+    case_id: int, outcome: OutcomeInput, session: SessionDep, officer: ReviewerDep, metrics: MetricsDep
+) -> Response:
     """Record what the inspection found: closes the case ('inconclusive' leaves it pending a lab result)."""
     record = record_outcome(session, case_id=case_id, officer=officer, outcome=outcome)
-    return _recorded(session, case_id, record.id)
+    return _recorded(session, metrics, record)
 
 
 @router.post(
     "/cases/{case_id}/lab-result", status_code=201, response_model=OutcomeRecorded, responses=_CASE_ERRORS
 )
-def add_lab_result(case_id: int, lab: LabResultInput, session: SessionDep, officer: ReviewerDep) -> Response:
+def add_lab_result(
+    case_id: int, lab: LabResultInput, session: SessionDep, officer: ReviewerDep, metrics: MetricsDep
+) -> Response:
     """Complete a case pending after an inconclusive inspection with the lab's result."""
     record = complete_lab(session, case_id=case_id, officer=officer, lab=lab)
-    return _recorded(session, case_id, record.id)
+    return _recorded(session, metrics, record)
 
 
 @router.post(
     "/cases/{case_id}/correction", status_code=201, response_model=OutcomeRecorded, responses=_CASE_ERRORS
 )
 def add_correction(
-    case_id: int, correction: CorrectionInput, session: SessionDep, officer: ReviewerDep
+    case_id: int, correction: CorrectionInput, session: SessionDep, officer: ReviewerDep, metrics: MetricsDep
 ) -> Response:
     """Replace the current outcome, saying why; the old record is kept and marked superseded."""
     record = correct_outcome(session, case_id=case_id, officer=officer, correction=correction)
-    return _recorded(session, case_id, record.id)
+    return _recorded(session, metrics, record)
 
 
-def _recorded(session: SessionDep, case_id: int, outcome_id: int) -> Response:
-    status = session.get_one(ReviewCase, case_id).status
+def _recorded(session: SessionDep, metrics: MetricsDep, record: OutcomeRecord) -> Response:
+    count_outcome(session, metrics, record)
+    status = session.get_one(ReviewCase, record.case_id).status
     recorded = OutcomeRecorded.model_validate(
-        {"outcome_id": outcome_id, "case_id": case_id, "status": status}
+        {"outcome_id": record.id, "case_id": record.case_id, "status": status}
     )
     return model_response(recorded, status_code=201)
 

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
-from app.api.deps import ScorerDep, SessionDep
+from app.api.deps import MetricsDep, ScorerDep, SessionDep
 from app.errors import AppError, field_errors
+from app.metrics import count_outcome
 from app.schemas import CorrectionInput, LabResultInput, OutcomeInput, PartiesRequest
 from app.services.case_detail import case_detail
 from app.services.claims import SUPERVISING_ROLES, claim_case, release_case
@@ -204,10 +205,13 @@ def outcome(
     scorer: ScorerDep,
     user: ReviewerFormDep,
     form: OutcomeFormDep,
+    metrics: MetricsDep,
 ) -> Response:
     def action() -> object:
         parsed = OutcomeInput.model_validate(form.document("override_reason"))
-        return record_outcome(session, case_id=case_id, officer=user.officer, outcome=parsed)
+        record = record_outcome(session, case_id=case_id, officer=user.officer, outcome=parsed)
+        count_outcome(session, metrics, record)
+        return record
 
     return _act(
         request, session, scorer, user, case_id, action, done="outcome", form=form, form_name="outcome"
@@ -222,10 +226,13 @@ def lab_result(
     scorer: ScorerDep,
     user: ReviewerFormDep,
     form: OutcomeFormDep,
+    metrics: MetricsDep,
 ) -> Response:
     def action() -> object:
         parsed = LabResultInput.model_validate(form.document("override_reason", "lab_reference"))
-        return complete_lab(session, case_id=case_id, officer=user.officer, lab=parsed)
+        record = complete_lab(session, case_id=case_id, officer=user.officer, lab=parsed)
+        count_outcome(session, metrics, record)
+        return record
 
     return _act(request, session, scorer, user, case_id, action, done="lab", form=form, form_name="lab")
 
@@ -238,10 +245,13 @@ def correction(
     scorer: ScorerDep,
     user: ReviewerFormDep,
     form: OutcomeFormDep,
+    metrics: MetricsDep,
 ) -> Response:
     def action() -> object:
         parsed = CorrectionInput.model_validate({**form.document(), "reason": form.reason})
-        return correct_outcome(session, case_id=case_id, officer=user.officer, correction=parsed)
+        record = correct_outcome(session, case_id=case_id, officer=user.officer, correction=parsed)
+        count_outcome(session, metrics, record)
+        return record
 
     return _act(
         request, session, scorer, user, case_id, action, done="corrected", form=form, form_name="correction"

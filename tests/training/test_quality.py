@@ -1,6 +1,5 @@
 """The model earns its place: on a simulated partner feed it beats random selection and the rules lane."""
 
-
 import pytest
 
 from training.market.profile import default_market_profile

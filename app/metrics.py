@@ -1,0 +1,137 @@
+"""Prometheus metrics: a registry per app, the counters routes update after commit, and GET /metrics."""
+
+from collections.abc import Callable, Iterable, Sequence
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import CollectorRegistry, Counter, Histogram, PlatformCollector, ProcessCollector
+from prometheus_client.core import InfoMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.registry import Collector
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from app.db.tables import Assessment, OutcomeRecord, ReviewCase
+from app.middleware import ObservedRequests
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+BATCH_BUCKETS = (1, 10, 50, 100, 250, 500, 750, 1000, 2500, 10_000, 100_000)
+Tally = Sequence[tuple[str, str | None, int]]
+"""(decision, selection reason, items) of one batch."""
+
+
+class _ModelInfo(Collector):
+    """parcel_radar_model_info{version=...}, read from the app at every scrape (absent while no model)."""
+
+    def __init__(self, version: Callable[[], str | None]) -> None:
+        self._version = version
+
+    def collect(self) -> Iterable[Metric]:
+        family = InfoMetricFamily("parcel_radar_model", "The model artifact the service scores with")
+        if (version := self._version()) is not None:
+            family.add_metric([], {"version": version})
+        yield family
+
+
+class Metrics:
+    """The service's metrics in a registry of their own, so every app (and every test) counts apart."""
+
+    def __init__(self, model_version: Callable[[], str | None]) -> None:
+        self.registry = registry = CollectorRegistry()
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+        registry.register(_ModelInfo(model_version))
+        self.requests = Counter(
+            "parcel_radar_http_requests",
+            "HTTP requests by method, route template and status",
+            ["method", "route", "status"],
+            registry=registry,
+        )
+        self.request_seconds = Histogram(
+            "parcel_radar_http_request_duration_seconds",
+            "Time to answer an HTTP request, by method and route template",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.items_assessed = Counter(
+            "parcel_radar_items_assessed",
+            "Newly assessed items by decision and selection reason (replayed answers are not counted)",
+            ["decision", "selection_reason"],
+            registry=registry,
+        )
+        self.batch_items = Histogram(
+            "parcel_radar_batch_items", "Items per assessed batch", buckets=BATCH_BUCKETS, registry=registry
+        )
+        self.cases_opened = Counter(
+            "parcel_radar_review_cases_opened", "Review cases opened for held items", registry=registry
+        )
+        self.cases_closed = Counter(
+            "parcel_radar_review_cases_closed",
+            "Review cases closed by an inspection outcome or a lab result",
+            registry=registry,
+        )
+        self.outcomes = Counter(
+            "parcel_radar_outcomes_recorded",
+            "Outcome records by kind (inspection, lab_result, correction) and result",
+            ["kind", "result"],
+            registry=registry,
+        )
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.request_seconds.labels(method, route).observe(seconds)
+
+    def batch_assessed(self, items: int, tally: Tally) -> None:
+        self.batch_items.observe(items)
+        for decision, reason, count in tally:
+            self.items_assessed.labels(decision, reason or "none").inc(count)
+            if decision == "hold":
+                self.cases_opened.inc(count)
+
+    def outcome_recorded(self, kind: str, result: str, *, closed: bool) -> None:
+        self.outcomes.labels(kind, result).inc()
+        if closed:
+            self.cases_closed.inc()
+
+
+def _after_commit(session: Session, count: Callable[[], None]) -> None:
+    """Count once the request's transaction commits: work that is rolled back is never counted."""
+    event.listen(session, "after_commit", lambda _session: count(), once=True)
+
+
+def count_batch(session: Session, metrics: Metrics, *, batch_id: str, items: int) -> None:
+    """Count a batch of `items` and its new assessments by decision and selection reason (one grouped query)."""
+    rows = session.execute(
+        select(Assessment.decision, Assessment.selection_reason, func.count())
+        .where(Assessment.batch_id == batch_id)
+        .group_by(Assessment.decision, Assessment.selection_reason)
+    ).all()
+    tally = [(decision, reason, count) for decision, reason, count in rows]
+    _after_commit(session, lambda: metrics.batch_assessed(items, tally))
+
+
+def count_outcome(session: Session, metrics: Metrics, record: OutcomeRecord) -> None:
+    """Count an outcome record, and the case it closed; a correction is never counted as a closing."""
+    closed = record.kind != "correction" and session.get_one(ReviewCase, record.case_id).status == "closed"
+    kind, result = record.kind, record.result
+    _after_commit(session, lambda: metrics.outcome_recorded(kind, result, closed=closed))
+
+
+async def _exposition(request: Request) -> Response:
+    """The registry in the exposition format the scraper asks for (Prometheus text by default)."""
+    metrics: Metrics = request.app.state.metrics
+    encode, content_type = choose_encoder(request.headers.get("accept", ""))
+    return Response(encode(metrics.registry), media_type=content_type)
+
+
+def install_metrics(app: FastAPI) -> Metrics:
+    """Give `app` its registry, the per-request middleware (outside those added before) and GET /metrics."""
+
+    def model_version() -> str | None:
+        scorer = getattr(app.state, "scorer", None)
+        return None if scorer is None else str(scorer.model_version)
+
+    metrics = app.state.metrics = Metrics(model_version)
+    app.add_middleware(ObservedRequests, observe=metrics.observe_request)
+    app.add_api_route("/metrics", _exposition, methods=["GET"], include_in_schema=False)
+    return metrics

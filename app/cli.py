@@ -88,6 +88,17 @@ def create_partner_command(
     console.print(f"partner {name!r} created; API key (shown once):\n{key}", soft_wrap=True)
 
 
+@cli.command("issue-key")
+def issue_key_command(partner_name: str) -> None:
+    """Issue another API key for an existing partner (rotate: issue, deploy it, then revoke the old one)."""
+    with _session() as session, session.begin():
+        partner = session.scalar(select(Partner).where(Partner.name == partner_name))
+        if partner is None:
+            raise typer.BadParameter(f"no partner {partner_name!r}")
+        key = issue_api_key(session, partner=partner)
+    console.print(f"new API key for {partner_name!r} (shown once):\n{key}", soft_wrap=True)
+
+
 @cli.command("revoke-key")
 def revoke_key_command(prefix: str) -> None:
     """Revoke a partner API key by its prefix (the 8 characters after 'prk_')."""

@@ -3,6 +3,7 @@
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,6 +43,10 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {'DEFERRED' if mode == 'DEFERRED' else 'IMMEDIATE'}")
 
 
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     """An engine for `url`; SQLite files get WAL, foreign keys and serialised write transactions."""
     url = normalise_database_url(url)
@@ -54,7 +59,9 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, json_serializer=_json_dumps
+    )
 
 
 def session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:

@@ -4,10 +4,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import Table, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
@@ -46,6 +46,9 @@ def public_shipment(shipment: Shipment) -> dict[str, Any]:
 
 NaturalKey = tuple[str, date]
 VAGUENESS = FEATURE_NAMES.index("description_vagueness")
+# Core tables for the batch inserts: executemany without the ORM's per-row bookkeeping.
+_ASSESSMENTS = cast(Table, Assessment.__table__)
+_CASES = cast(Table, ReviewCase.__table__)
 
 
 def natural_key(shipment: Shipment) -> NaturalKey:
@@ -238,9 +241,9 @@ def assess_batch(
         if item.selection.held
     ]
     if rows:
-        session.execute(insert(Assessment), rows)
+        session.execute(insert(_ASSESSMENTS), rows)
     if cases:
-        session.execute(insert(ReviewCase), cases)
+        session.execute(insert(_CASES), cases)
     audit.append(
         session,
         actor=f"partner:{partner.id}",

@@ -6,9 +6,12 @@ from typing import Any
 import orjson
 import pytest
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
+from app.cli import cli
 from app.credentials import revoke_api_key, split_token
-from app.db.tables import Assessment, PartyHistory, ReviewCase
+from app.db.tables import Assessment, Partner, PartyHistory, ReviewCase
+from app.settings import get_settings
 from tests.conftest import Service
 from tests.factories import shipment_doc
 
@@ -172,3 +175,22 @@ def test_partners_cannot_read_each_others_assessments(service: Service) -> None:
         f"/v1/assessments/{decision['assessment_id']}", headers=service.as_partner(service.courier_key)
     )
     assert other.status_code == 404
+
+
+def test_key_rotation_through_the_cli(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    with service.session() as session:
+        partner_name = session.scalar(select(Partner.name).where(Partner.kind == "post"))
+    monkeypatch.setenv("PARCEL_RADAR_DATABASE_URL", service.settings.database_url)
+    get_settings.cache_clear()
+    try:
+        issued = CliRunner().invoke(cli, ["issue-key", str(partner_name)])
+        old_prefix = split_token(service.partner_key)
+        assert old_prefix is not None
+        revoked = CliRunner().invoke(cli, ["revoke-key", old_prefix[1]])
+    finally:
+        get_settings.cache_clear()
+    assert issued.exit_code == 0, issued.output
+    assert revoked.exit_code == 0, revoked.output
+    new_key = issued.output.split()[-1]
+    assert post(service, {"items": [shipment_doc()]}).status_code == 401
+    assert post(service, {"items": [shipment_doc()]}, headers=service.as_partner(new_key)).status_code == 200

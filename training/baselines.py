@@ -39,10 +39,16 @@ def rules_lane_score(features: npt.NDArray[np.float64]) -> npt.NDArray[np.float6
 
 
 def market_profile_score(features: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Expected illicit volume of the item's corridor, weighted by how well its weight band and mail class fit."""
-    score: npt.NDArray[np.float64] = (
+    """The market profile's estimate of an item's chance of being a vendor item, from its corridor alone.
+
+    Expected vendor items per month on the item's corridor, in its weight band and mail class, per item of the
+    corridor's traffic (the decayed 7-day count the service keeps). Without the traffic denominator the score
+    would rank the busiest corridors first, where vendor items are a large count but a tiny share.
+    """
+    expected = (
         _column(features, "corridor_monthly_items")
         * _column(features, "corridor_weight_fit")
         * _column(features, "corridor_class_fit")
     )
+    score: npt.NDArray[np.float64] = expected / np.maximum(_column(features, "corridor_items_7d"), 1.0)
     return score

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from model.entities import EntityKeys
-from model.history import UNSEEN, EntityState, EntityView, observe_entity
+from model.history import NOT_IDENTIFIED, EntityState, EntityView, observe_entity
 from model.market_profile import MarketProfile
 from model.money import to_eur
 from model.shipment import (
@@ -336,41 +336,37 @@ def shipment_row(shipment: Shipment, profile: MarketProfile) -> list[float]:
     ]
 
 
-def _count(view: EntityView | None, attribute: str) -> float:
-    return math.nan if view is None else float(getattr(view, attribute))
-
-
 def history_row(
-    sender: EntityView | None,
-    sender_address: EntityView | None,
-    sender_area: EntityView | None,
-    addressee: EntityView | None,
-    addressee_address: EntityView | None,
+    sender: EntityView,
+    sender_address: EntityView,
+    sender_area: EntityView,
+    addressee: EntityView,
+    addressee_address: EntityView,
     corridor: EntityView,
 ) -> list[float]:
-    """History features in HISTORY_FEATURES order; an entity the item does not identify gives NaN."""
+    """History features in HISTORY_FEATURES order; an entity the item does not identify is NOT_IDENTIFIED (NaN)."""
     return [
-        _count(sender, "items_7d"),
-        _count(sender, "items_90d"),
-        _count(sender, "distinct_counterparties"),
-        _count(sender, "distinct_countries"),
-        _count(sender, "age_days"),
-        _count(sender, "holds"),
-        _count(sender, "seizures"),
-        _count(sender, "days_since_seizure"),
-        _count(sender_address, "items_90d"),
-        _count(sender_address, "distinct_countries"),
-        _count(sender_address, "seizures"),
-        _count(sender_area, "items_7d"),
-        _count(sender_area, "seizures"),
-        _count(addressee, "items_90d"),
-        _count(addressee, "distinct_counterparties"),
-        _count(addressee, "age_days"),
-        _count(addressee, "seizures"),
-        _count(addressee_address, "items_90d"),
-        _count(addressee_address, "seizures"),
+        sender.items_7d,
+        sender.items_90d,
+        sender.distinct_counterparties,
+        sender.distinct_countries,
+        sender.age_days,
+        sender.holds,
+        sender.seizures,
+        sender.days_since_seizure,
+        sender_address.items_90d,
+        sender_address.distinct_countries,
+        sender_address.seizures,
+        sender_area.items_7d,
+        sender_area.seizures,
+        addressee.items_90d,
+        addressee.distinct_counterparties,
+        addressee.age_days,
+        addressee.seizures,
+        addressee_address.items_90d,
+        addressee_address.seizures,
         corridor.items_7d,
-        float(corridor.seizures),
+        corridor.seizures,
     ]
 
 
@@ -386,22 +382,21 @@ def observe_at(
     """`observe` for an item known by its keys, posting time (epoch seconds) and corridor."""
     outward = keys.addressee or keys.addressee_address
     inward = keys.sender or keys.sender_address
-    views: list[EntityView | None] = []
-    for key, counterparty, country in (
-        (keys.sender, outward, destination),
-        (keys.sender_address, outward, destination),
-        (keys.sender_area, outward, destination),
-        (keys.addressee, inward, origin),
-        (keys.addressee_address, inward, origin),
-        (keys.corridor, None, None),
-    ):
+
+    def seen(key: str | None, counterparty: str | None, country: str | None) -> EntityView:
         if key is None:
-            views.append(None)
-            continue
+            return NOT_IDENTIFIED
         view, states[key] = observe_entity(states.get(key), now, counterparty, country)
-        views.append(view)
-    sender, sender_address, sender_area, addressee, addressee_address, corridor = views
-    return history_row(sender, sender_address, sender_area, addressee, addressee_address, corridor or UNSEEN)
+        return view
+
+    return history_row(
+        seen(keys.sender, outward, destination),
+        seen(keys.sender_address, outward, destination),
+        seen(keys.sender_area, outward, destination),
+        seen(keys.addressee, inward, origin),
+        seen(keys.addressee_address, inward, origin),
+        seen(keys.corridor, None, None),
+    )
 
 
 def feature_matrix(

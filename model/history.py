@@ -30,28 +30,32 @@ class EntityState(NamedTuple):
 
 
 class EntityView(NamedTuple):
-    """An entity's history as seen at one moment, before the item being scored is counted."""
+    """An entity's history as seen at one moment, before the item being scored is counted.
+
+    Every field is a feature value, so counts are floats too: NOT_IDENTIFIED fills them all with NaN.
+    """
 
     items_7d: float
     items_90d: float
-    distinct_counterparties: int
-    distinct_countries: int
+    distinct_counterparties: float
+    distinct_countries: float
     age_days: float
-    holds: int
-    seizures: int
+    holds: float
+    seizures: float
     days_since_seizure: float
 
 
 UNSEEN = EntityView(
     items_7d=0.0,
     items_90d=0.0,
-    distinct_counterparties=0,
-    distinct_countries=0,
+    distinct_counterparties=0.0,
+    distinct_countries=0.0,
     age_days=math.nan,
-    holds=0,
-    seizures=0,
+    holds=0.0,
+    seizures=0.0,
     days_since_seizure=math.nan,
 )
+NOT_IDENTIFIED = EntityView(*(math.nan,) * len(EntityView._fields))  # the item names no such entity
 
 
 def _factors(state: EntityState, now: float) -> tuple[float, float]:
@@ -63,17 +67,17 @@ def _factors(state: EntityState, now: float) -> tuple[float, float]:
 
 
 def _view(state: EntityState, now: float, short: float, long: float) -> EntityView:
+    # positional arguments: this runs six times per item on the training replay's sequential path
+    last_seizure_at = state.last_seizure_at
     return EntityView(
-        items_7d=state.items_short * short,
-        items_90d=state.items_long * long,
-        distinct_counterparties=len(state.counterparties),
-        distinct_countries=len(state.countries),
-        age_days=max(0.0, now - state.first_seen) / DAY,
-        holds=state.holds,
-        seizures=state.seizures,
-        days_since_seizure=(
-            math.nan if state.last_seizure_at is None else max(0.0, now - state.last_seizure_at) / DAY
-        ),
+        state.items_short * short,
+        state.items_long * long,
+        float(len(state.counterparties)),
+        float(len(state.countries)),
+        max(0.0, now - state.first_seen) / DAY,
+        float(state.holds),
+        float(state.seizures),
+        math.nan if last_seizure_at is None else max(0.0, now - last_seizure_at) / DAY,
     )
 
 
@@ -101,14 +105,8 @@ def observe_entity(
     """The entity's history as this item sees it, and its state once the item is counted (one decay each)."""
     short_counterparty = counterparty[-COUNTERPARTY_KEY_LENGTH:] if counterparty else None
     if state is None:
-        return UNSEEN, EntityState(
-            first_seen=now,
-            last_seen=now,
-            items_short=1.0,
-            items_long=1.0,
-            counterparties=_remember((), short_counterparty),
-            countries=_remember((), country),
-        )
+        first = EntityState(now, now, 1.0, 1.0, _remember((), short_counterparty), _remember((), country))
+        return UNSEEN, first
     short, long = _factors(state, now)
     if now >= state.last_seen:
         items_short, items_long = state.items_short * short + 1.0, state.items_long * long + 1.0
@@ -117,15 +115,15 @@ def observe_entity(
         items_short = state.items_short + math.exp(-back / SHORT_TAU)
         items_long = state.items_long + math.exp(-back / LONG_TAU)
     updated = EntityState(
-        first_seen=min(state.first_seen, now),
-        last_seen=max(state.last_seen, now),
-        items_short=items_short,
-        items_long=items_long,
-        counterparties=_remember(state.counterparties, short_counterparty),
-        countries=_remember(state.countries, country),
-        holds=state.holds,
-        seizures=state.seizures,
-        last_seizure_at=state.last_seizure_at,
+        min(state.first_seen, now),
+        max(state.last_seen, now),
+        items_short,
+        items_long,
+        _remember(state.counterparties, short_counterparty),
+        _remember(state.countries, country),
+        state.holds,
+        state.seizures,
+        state.last_seizure_at,
     )
     return _view(state, now, short, long), updated
 

@@ -1,6 +1,5 @@
 """Pseudonymous entity keys for parties, addresses, postcode areas and corridors (keyed HMAC)."""
 
-import hashlib
 import hmac
 import re
 import unicodedata
@@ -76,12 +75,13 @@ class Pseudonymiser:
     def __init__(self, secret: bytes) -> None:
         if len(secret) < 16:
             raise ValueError("the pseudonymisation secret must be at least 16 bytes")
-        self._secret = secret
+        self._keyed = hmac.new(secret, digestmod="sha256")  # copied per key: the key schedule is done once
         self._cache: dict[tuple[object, ...], tuple[str | None, str | None, str | None]] = {}
 
     def key(self, kind: EntityKind, *parts: str) -> str:
-        message = "\x1f".join((kind.value, *parts)).encode()
-        return f"{kind.value}:{hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:32]}"
+        mac = self._keyed.copy()
+        mac.update("\x1f".join((kind, *parts)).encode())
+        return f"{kind}:{mac.hexdigest()[:32]}"
 
     def address_key(self, kind: EntityKind, party: Party) -> str | None:
         return self._address_key(

@@ -270,6 +270,7 @@ CATEGORICAL_FEATURES: tuple[str, ...] = tuple(f.name for f in FEATURES if f.kind
 
 
 def _code(levels: tuple[str, ...]) -> Callable[[str], float]:
+    """Level index of a value; StrEnum members look themselves up (they hash as their value)."""
     index = {level: float(i) for i, level in enumerate(levels)}
     return lambda value: index.get(value, math.nan)
 
@@ -302,18 +303,18 @@ def shipment_row(shipment: Shipment, profile: MarketProfile) -> list[float]:
         lines = float(len(contents))
         vagueness = sum(_is_vague(c.description) for c in contents) / lines if contents else 1.0
         hs_share = sum(c.hs_code is not None for c in contents) / lines if contents else 0.0
-        declared = declaration.category.value
+        declared = declaration.category
         mismatch = float(
             declaration.category is ItemCategory.DOCUMENTS and weight_g > DOCUMENTS_MAX_PLAUSIBLE_G
         )
     corridor = profile.corridor(origin, destination)
     sender = shipment.sender
     return [
-        _MAIL_CLASS(shipment.mail_class.value),
-        _MAIL_CATEGORY(shipment.mail_category.value),
-        _SERVICE(shipment.service.value),
-        _CHANNEL(shipment.posting.channel.value),
-        _POSTAGE(shipment.posting.postage_method.value),
+        _MAIL_CLASS(shipment.mail_class),
+        _MAIL_CATEGORY(shipment.mail_category),
+        _SERVICE(shipment.service),
+        _CHANNEL(shipment.posting.channel),
+        _POSTAGE(shipment.posting.postage_method),
         _DECLARED(declared),
         float(posted_at.hour),
         float(posted_at.weekday()),
@@ -331,7 +332,7 @@ def shipment_row(shipment: Shipment, profile: MarketProfile) -> list[float]:
         float(origin != destination),
         corridor.monthly_items if corridor else 0.0,
         corridor.weight_fit(weight_g) if corridor else 0.0,
-        corridor.mail_class_mix.get(shipment.mail_class.value, 0.0) if corridor else 0.0,
+        corridor.mail_class_mix.get(shipment.mail_class, 0.0) if corridor else 0.0,
         corridor.weekday_mix[posted_at.weekday()] if corridor else 0.0,
     ]
 
@@ -384,10 +385,7 @@ def observe_at(
     inward = keys.sender or keys.sender_address
 
     def seen(key: str | None, counterparty: str | None, country: str | None) -> EntityView:
-        if key is None:
-            return NOT_IDENTIFIED
-        view, states[key] = observe_entity(states.get(key), now, counterparty, country)
-        return view
+        return NOT_IDENTIFIED if key is None else observe_entity(states, key, now, counterparty, country)
 
     return history_row(
         seen(keys.sender, outward, destination),

@@ -1,11 +1,14 @@
 """Party history: per-entity decayed counts, recent counterparties, holds and seizures, and its store interface.
 
 All arithmetic lives here, so the in-memory store used by training replay and the SQL store used by the
-service produce identical features: a store only loads and saves `EntityState` records.
+service produce identical features: a store only loads and saves `EntityState` records. The functions below
+update the states of a loaded mapping in place (training replays millions of items through them, so they do
+not build a new record per item); a store saves the mapping when the batch is done.
 """
 
 import math
 from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 DAY = 86_400.0
@@ -15,7 +18,8 @@ RECENT_LIMIT = 32
 COUNTERPARTY_KEY_LENGTH = 12
 
 
-class EntityState(NamedTuple):
+@dataclass(slots=True)
+class EntityState:
     """What the service knows about one entity key, as of `last_seen` (epoch seconds)."""
 
     first_seen: float
@@ -100,47 +104,34 @@ def _remember(recent: tuple[str, ...], value: str | None) -> tuple[str, ...]:
 
 
 def observe_entity(
-    state: EntityState | None, now: float, counterparty: str | None, country: str | None
-) -> tuple[EntityView, EntityState]:
-    """The entity's history as this item sees it, and its state once the item is counted (one decay each)."""
+    states: MutableMapping[str, EntityState],
+    key: str,
+    now: float,
+    counterparty: str | None,
+    country: str | None,
+) -> EntityView:
+    """The entity's history as this item sees it; the item is then counted into `states[key]` (one decay)."""
     short_counterparty = counterparty[-COUNTERPARTY_KEY_LENGTH:] if counterparty else None
+    state = states.get(key)
     if state is None:
-        first = EntityState(now, now, 1.0, 1.0, _remember((), short_counterparty), _remember((), country))
-        return UNSEEN, first
+        states[key] = EntityState(
+            now, now, 1.0, 1.0, _remember((), short_counterparty), _remember((), country)
+        )
+        return UNSEEN
     short, long = _factors(state, now)
+    view = _view(state, now, short, long)
     if now >= state.last_seen:
-        items_short, items_long = state.items_short * short + 1.0, state.items_long * long + 1.0
+        state.items_short = state.items_short * short + 1.0
+        state.items_long = state.items_long * long + 1.0
+        state.last_seen = now
     else:  # an item older than the newest one counted: decay the newcomer instead
         back = state.last_seen - now
-        items_short = state.items_short + math.exp(-back / SHORT_TAU)
-        items_long = state.items_long + math.exp(-back / LONG_TAU)
-    updated = EntityState(
-        min(state.first_seen, now),
-        max(state.last_seen, now),
-        items_short,
-        items_long,
-        _remember(state.counterparties, short_counterparty),
-        _remember(state.countries, country),
-        state.holds,
-        state.seizures,
-        state.last_seizure_at,
-    )
-    return _view(state, now, short, long), updated
-
-
-def record_item(
-    state: EntityState | None, now: float, counterparty: str | None, country: str | None
-) -> EntityState:
-    """The state after one more item of this entity at `now`."""
-    return observe_entity(state, now, counterparty, country)[1]
-
-
-def record_seizure(state: EntityState | None, at: float) -> EntityState | None:
-    """The state after a seizure linked to this entity became known at `at`."""
-    if state is None:
-        return None
-    latest = at if state.last_seizure_at is None else max(state.last_seizure_at, at)
-    return state._replace(seizures=state.seizures + 1, last_seizure_at=latest)
+        state.items_short += math.exp(-back / SHORT_TAU)
+        state.items_long += math.exp(-back / LONG_TAU)
+    state.first_seen = min(state.first_seen, now)
+    state.counterparties = _remember(state.counterparties, short_counterparty)
+    state.countries = _remember(state.countries, country)
+    return view
 
 
 class HistoryStore(Protocol):
@@ -164,36 +155,32 @@ class InMemoryHistoryStore:
         self.states.update(states)
 
 
-def record_hold(states: MutableMapping[str, EntityState], keys: Iterable[str]) -> None:
-    """Count a held item against every entity it names (the item itself was already recorded)."""
+def record_hold(states: Mapping[str, EntityState], keys: Iterable[str]) -> None:
+    """Count a held item against every entity it names (the item itself was already observed)."""
     for key in keys:
         state = states.get(key)
         if state is not None:
-            states[key] = state._replace(holds=state.holds + 1)
+            state.holds += 1
 
 
-def link_seizure(states: MutableMapping[str, EntityState], keys: Iterable[str], at: float) -> None:
+def link_seizure(states: Mapping[str, EntityState], keys: Iterable[str], at: float) -> None:
     """Link a seizure that became known at `at` to every entity the seized item named."""
     for key in keys:
-        updated = record_seizure(states.get(key), at)
-        if updated is not None:
-            states[key] = updated
+        state = states.get(key)
+        if state is not None:
+            state.seizures += 1
+            state.last_seizure_at = at if state.last_seizure_at is None else max(state.last_seizure_at, at)
 
 
-def withdraw_seizure(state: EntityState | None) -> EntityState | None:
-    """The state after a seizure linked earlier was corrected away.
+def unlink_seizure(states: Mapping[str, EntityState], keys: Iterable[str]) -> None:
+    """Undo `link_seizure` for an item whose seizure was corrected to a result without drugs.
 
-    The time of the latest seizure is kept while others remain (the history does not keep each one's time).
+    Never below zero. The time of the latest seizure is kept while others remain (the history does not keep
+    each one's time).
     """
-    if state is None or state.seizures == 0:
-        return state
-    remaining = state.seizures - 1
-    return state._replace(seizures=remaining, last_seizure_at=state.last_seizure_at if remaining else None)
-
-
-def unlink_seizure(states: MutableMapping[str, EntityState], keys: Iterable[str]) -> None:
-    """Undo `link_seizure` for an item whose seizure was corrected to a result without drugs."""
     for key in keys:
-        updated = withdraw_seizure(states.get(key))
-        if updated is not None:
-            states[key] = updated
+        state = states.get(key)
+        if state is not None and state.seizures > 0:
+            state.seizures -= 1
+            if state.seizures == 0:
+                state.last_seizure_at = None

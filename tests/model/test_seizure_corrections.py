@@ -1,11 +1,10 @@
 """Withdrawing a seizure that a correction took away: the count goes back, never below zero."""
 
-from model.history import EntityState, link_seizure, unlink_seizure, withdraw_seizure
+from model.history import EntityState, link_seizure, unlink_seizure
 
 
-def _state(**overrides: object) -> EntityState:
-    values: dict[str, object] = {"first_seen": 0.0, "last_seen": 10.0, "items_short": 1.0, "items_long": 1.0}
-    return EntityState(**{**values, **overrides})  # type: ignore[arg-type]
+def _state(seizures: int = 0, last_seizure_at: float | None = None) -> EntityState:
+    return EntityState(0.0, 10.0, 1.0, 1.0, seizures=seizures, last_seizure_at=last_seizure_at)
 
 
 def test_unlinking_undoes_linking() -> None:
@@ -19,6 +18,6 @@ def test_unlinking_undoes_linking() -> None:
 
 
 def test_withdrawing_never_goes_below_zero() -> None:
-    assert withdraw_seizure(None) is None
-    clean = _state()
-    assert withdraw_seizure(clean) == clean
+    states = {"a": _state()}
+    unlink_seizure(states, ["a"])
+    assert states["a"] == _state()

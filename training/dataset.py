@@ -8,24 +8,25 @@ import numpy as np
 import numpy.typing as npt
 
 from model.entities import EntityKeys
-from model.features import FEATURES
+from model.features import FEATURES, HISTORY_FEATURES
 from model.shipment import Outcome
 
-CHUNK_ROWS = 50_000
 
+class PreparedChunk(NamedTuple):
+    """A run of shipments once validated: what the replay needs of each, and their history-free features.
 
-class PreparedItem(NamedTuple):
-    """What the replay needs of one shipment once it is validated: keys, corridor, time, static features."""
+    Worker processes build these; the static features travel as one array, which is far cheaper to send
+    between processes than a list of floats per item.
+    """
 
-    line: int
-    item_id: str
-    posted_on: date
-    posted_at: float
-    origin: str
-    destination: str
-    mail_class: str
-    keys: EntityKeys
-    static: list[float]
+    item_ids: list[str]
+    posted_on: list[date]
+    posted_at: list[float]
+    origins: list[str]
+    destinations: list[str]
+    mail_classes: list[str]
+    keys: list[EntityKeys]
+    static: npt.NDArray[np.float64]  # one row per item, in SHIPMENT_FEATURES order
 
 
 @dataclass
@@ -60,8 +61,7 @@ class Dataset:
 
 @dataclass
 class DatasetBuilder:
-    chunks: list[npt.NDArray[np.float64]] = field(default_factory=list)
-    rows: list[list[float]] = field(default_factory=list)
+    features: list[npt.NDArray[np.float64]] = field(default_factory=list)
     posted_at: list[float] = field(default_factory=list)
     item_ids: list[str] = field(default_factory=list)
     inspected: list[bool] = field(default_factory=list)
@@ -70,24 +70,22 @@ class DatasetBuilder:
     destination: list[str] = field(default_factory=list)
     mail_class: list[str] = field(default_factory=list)
 
-    def add(self, item: PreparedItem, row: list[float], outcome: Outcome | None) -> None:
-        self.rows.append(row)
-        if len(self.rows) == CHUNK_ROWS:
-            self.chunks.append(np.asarray(self.rows, dtype=np.float64))
-            self.rows = []
-        self.posted_at.append(item.posted_at)
-        self.item_ids.append(item.item_id)
-        self.inspected.append(outcome is not None)
-        self.found.append(outcome is not None and outcome.found_drugs)
-        probability = outcome.selection_probability if outcome else None
-        self.propensity.append(np.nan if probability is None else probability)
-        self.destination.append(item.destination)
-        self.mail_class.append(item.mail_class)
+    def add(self, chunk: PreparedChunk, history: list[list[float]], outcomes: list[Outcome | None]) -> None:
+        """A replayed chunk: its static features, the history features of each item, and its outcomes."""
+        rows = np.asarray(history, dtype=np.float64).reshape(len(history), len(HISTORY_FEATURES))
+        self.features.append(np.hstack((chunk.static, rows)))
+        self.posted_at.extend(chunk.posted_at)
+        self.item_ids.extend(chunk.item_ids)
+        self.destination.extend(chunk.destinations)
+        self.mail_class.extend(chunk.mail_classes)
+        for outcome in outcomes:
+            self.inspected.append(outcome is not None)
+            self.found.append(outcome is not None and outcome.found_drugs)
+            probability = outcome.selection_probability if outcome else None
+            self.propensity.append(np.nan if probability is None else probability)
 
     def build(self) -> Dataset:
-        if self.rows:
-            self.chunks.append(np.asarray(self.rows, dtype=np.float64))
-        features = np.concatenate(self.chunks) if self.chunks else np.zeros((0, len(FEATURES)))
+        features = np.concatenate(self.features) if self.features else np.zeros((0, len(FEATURES)))
         return Dataset(
             features=features,
             posted_at=np.asarray(self.posted_at, dtype=np.float64),

@@ -79,7 +79,11 @@ def train_model(
     started = time.perf_counter()
     say(f"replaying {inputs.shipments} in time order")
     data = replay(
-        inputs.shipments, inputs.outcomes, inputs.profile, on_progress=lambda n: say(f"  {n:,} items")
+        inputs.shipments,
+        inputs.outcomes,
+        inputs.profile,
+        workers=workers,
+        on_progress=lambda n: say(f"  {n:,} items"),
     )
     seconds["replay"] = time.perf_counter() - started
     split = time_split(data.posted_at, config)

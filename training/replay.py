@@ -15,17 +15,19 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 from pydantic import ValidationError
 
 from model.entities import EntityKeys, Pseudonymiser
-from model.features import observe_at, shipment_row
+from model.features import SHIPMENT_FEATURES, observe_at, shipment_row
 from model.history import InMemoryHistoryStore, link_seizure, record_hold
 from model.market_profile import MarketProfile
-from model.shipment import Shipment
-from training.dataset import Dataset, DatasetBuilder, PreparedItem
+from model.shipment import Outcome, Shipment
+from training.dataset import Dataset, DatasetBuilder, PreparedChunk
 from training.files import InputFileError, read_outcomes
 
 PREPARE_CHUNK = 2_000
+PROGRESS_EVERY = 50_000
 TRAINING_SECRET = (
     b"parcel-radar-training-replay-key"  # history keys only need to be consistent within one replay
 )
@@ -70,22 +72,28 @@ def _start_worker(profile: MarketProfile) -> None:
     _WORKER[:] = [(profile, Pseudonymiser(TRAINING_SECRET))]
 
 
-def prepare_chunk(path: Path, chunk: list[tuple[int, bytes]]) -> list[PreparedItem]:
+def prepare_chunk(path: Path, chunk: list[tuple[int, bytes]]) -> PreparedChunk:
     """Validate lines against the shipment contract and compute what does not depend on history."""
     profile, pseudonymiser = _WORKER[0]
-    prepared = []
+    shipments = []
     for number, line in chunk:
         try:
-            shipment = Shipment.model_validate_json(line)
+            shipments.append(Shipment.model_validate_json(line))
         except ValidationError as exc:
             raise InputFileError(f"{path}:{number}: not a valid shipment: {exc}") from exc
-        origin, destination = shipment.corridor
-        posted_at = shipment.posting.posted_at
-        prepared.append(
-            PreparedItem(number, shipment.item_id, posted_at.date(), posted_at.timestamp(), origin, destination,
-                         shipment.mail_class.value, pseudonymiser.keys_for(shipment), shipment_row(shipment, profile))
-        )  # fmt: skip
-    return prepared
+    posted = [shipment.posting.posted_at for shipment in shipments]
+    corridors = [shipment.corridor for shipment in shipments]
+    static = [shipment_row(shipment, profile) for shipment in shipments]
+    return PreparedChunk(
+        item_ids=[shipment.item_id for shipment in shipments],
+        posted_on=[moment.date() for moment in posted],
+        posted_at=[moment.timestamp() for moment in posted],
+        origins=[origin for origin, _ in corridors],
+        destinations=[destination for _, destination in corridors],
+        mail_classes=[shipment.mail_class.value for shipment in shipments],
+        keys=[pseudonymiser.keys_for(shipment) for shipment in shipments],
+        static=np.asarray(static, dtype=np.float64).reshape(len(shipments), len(SHIPMENT_FEATURES)),
+    )
 
 
 def _chunks(lines: Iterator[tuple[int, bytes]]) -> Iterator[list[tuple[int, bytes]]]:
@@ -93,25 +101,25 @@ def _chunks(lines: Iterator[tuple[int, bytes]]) -> Iterator[list[tuple[int, byte
         yield chunk
 
 
-def prepared_items(path: Path, profile: MarketProfile, workers: int) -> Iterator[PreparedItem]:
-    """Every shipment of `path` in time order, prepared in `workers` processes (in this one when 1)."""
+def prepared_chunks(path: Path, profile: MarketProfile, workers: int) -> Iterator[PreparedChunk]:
+    """The shipments of `path` in time order, in chunks prepared in `workers` processes (in this one when 1)."""
     chunks = _chunks(time_ordered_lines(path))
     if workers <= 1:
         _start_worker(profile)
         for chunk in chunks:
-            yield from prepare_chunk(path, chunk)
+            yield prepare_chunk(path, chunk)
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker, initargs=(profile,)
     ) as pool:
-        in_flight: deque[Future[list[PreparedItem]]] = deque()
+        in_flight: deque[Future[PreparedChunk]] = deque()
         for chunk in chunks:  # a bounded window of chunks in flight keeps memory flat
             in_flight.append(pool.submit(prepare_chunk, path, chunk))
             if len(in_flight) > 2 * workers:
-                yield from in_flight.popleft().result()
+                yield in_flight.popleft().result()
         while in_flight:
-            yield from in_flight.popleft().result()
+            yield in_flight.popleft().result()
 
 
 def replay(
@@ -130,17 +138,26 @@ def replay(
     states = InMemoryHistoryStore().states
     pending: list[tuple[float, int, EntityKeys]] = []  # seizures, by the time they became known
     builder = DatasetBuilder()
-    for count, item in enumerate(prepared_items(shipments_path, profile, workers), start=1):
-        while pending and pending[0][0] <= item.posted_at:
-            known_at, _, seized_keys = heapq.heappop(pending)
-            link_seizure(states, (key for _, key in seized_keys.items()), known_at)
-        row = item.static + observe_at(states, item.keys, item.posted_at, item.origin, item.destination)
-        outcome = outcomes.get((item.item_id, item.posted_on)) or outcomes.get((item.item_id, None))
-        if outcome is not None:
-            record_hold(states, (key for _, key in item.keys.items()))
-            if outcome.found_drugs:
-                heapq.heappush(pending, (outcome.inspected_at.timestamp(), count, item.keys))
-        builder.add(item, row, outcome)
-        if on_progress is not None and count % 50_000 == 0:
+    count = 0
+    for chunk in prepared_chunks(shipments_path, profile, workers):
+        history: list[list[float]] = []
+        chunk_outcomes: list[Outcome | None] = []
+        for item_id, posted_on, posted_at, origin, destination, keys in zip(
+            chunk.item_ids, chunk.posted_on, chunk.posted_at, chunk.origins, chunk.destinations, chunk.keys,
+            strict=True,
+        ):  # fmt: skip
+            count += 1
+            while pending and pending[0][0] <= posted_at:
+                known_at, _, seized_keys = heapq.heappop(pending)
+                link_seizure(states, (key for _, key in seized_keys.items()), known_at)
+            history.append(observe_at(states, keys, posted_at, origin, destination))
+            outcome = outcomes.get((item_id, posted_on)) or outcomes.get((item_id, None))
+            if outcome is not None:
+                record_hold(states, (key for _, key in keys.items()))
+                if outcome.found_drugs:
+                    heapq.heappush(pending, (outcome.inspected_at.timestamp(), count, keys))
+            chunk_outcomes.append(outcome)
+        builder.add(chunk, history, chunk_outcomes)
+        if on_progress is not None and count % PROGRESS_EVERY < len(chunk.item_ids):
             on_progress(count)
     return builder.build()

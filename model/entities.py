@@ -9,7 +9,7 @@ from typing import NamedTuple
 from model.shipment import Party, Shipment
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
-CACHE_LIMIT = 200_000
+CACHE_LIMIT = 50_000  # parties remembered with their keys (repeat senders); cleared when full
 
 
 class EntityKind(StrEnum):

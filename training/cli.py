@@ -65,6 +65,11 @@ def print_evaluation(evaluation: Evaluation) -> None:
         console.print(f"{'PASS' if passed else 'FAIL'}  {line}: {measured:.3f} (target {target})")
 
 
+WORKERS_OPTION = typer.Option(
+    min=1, help="Processes that validate shipments and compute history-free features (history stays in order)"
+)
+
+
 @cli.command()
 def train(
     out: Annotated[Path, typer.Option(help="Artifact directory to write")],
@@ -81,6 +86,7 @@ def train(
     days: Annotated[int | None, typer.Option(help="With --simulate: days to simulate")] = None,
     seed: Annotated[int, typer.Option()] = 0,
     labels: Annotated[str, typer.Option(help="Selective-label strategy: observed or ipw")] = "observed",
+    workers: Annotated[int, WORKERS_OPTION] = 2,
 ) -> None:
     """Train a model from your files, or from a simulation, and write a verified artifact with its report."""
     if labels not in ("observed", "ipw"):
@@ -93,14 +99,16 @@ def train(
             defaults = ScenarioConfig()
             config = ScenarioConfig(days=days or defaults.days, seed=seed)
             console.print(f"simulating {config.days} days of traffic (seed {seed})")
-            simulate(config, market, Path(scratch), progress=True, workers=2)
+            simulate(config, market, Path(scratch), progress=True, workers=workers)
             shipments, outcomes, truth = (
                 Path(scratch) / n for n in ("shipments.jsonl", "outcomes.jsonl", "truth.jsonl")
             )
         if shipments is None:
             raise typer.BadParameter("give --shipments (and --outcomes), or --simulate")
         inputs = TrainingInputs(shipments=shipments, outcomes=outcomes, profile=market, truth=truth)
-        result = train_model(inputs, out, TrainConfig(labels=strategy, seed=seed), progress=console.print)
+        result = train_model(
+            inputs, out, TrainConfig(labels=strategy, seed=seed), progress=console.print, workers=workers
+        )
     print_evaluation(result.evaluation)
     timings = ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items())
     console.print(
@@ -118,10 +126,11 @@ def evaluate_command(
     test_share: Annotated[
         float, typer.Option(help="Evaluate the last share of the period (history warms up before)")
     ] = 0.5,
+    workers: Annotated[int, WORKERS_OPTION] = 2,
 ) -> None:
     """Evaluate an artifact on other data, e.g. a robustness run in which vendors adapt faster."""
     artifact = ModelArtifact.load(model)
-    data = replay(shipments, outcomes, artifact.profile)
+    data = replay(shipments, outcomes, artifact.profile, workers=workers)
     split = time_split(data.posted_at, TrainConfig(train_share=1.0 - test_share, validation_share=0.0))
     test = data.subset(split.test)
     raw = np.asarray(artifact.raw_scores(test.features), dtype=np.float64)

@@ -4,6 +4,7 @@ Each item's features see only what was known at its posting time: earlier items,
 whose outcome had been recorded before it was posted. This is the same feature code the service runs.
 """
 
+import gc
 import heapq
 import itertools
 import mmap
@@ -12,7 +13,8 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from datetime import datetime
+from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -122,6 +124,19 @@ def prepared_chunks(path: Path, profile: MarketProfile, workers: int) -> Iterato
             yield in_flight.popleft().result()
 
 
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: the replay builds millions of long-lived records without cycles,
+    which each full collection would scan again for nothing (about a sixth of the replay's time, measured)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def replay(
     shipments_path: Path,
     outcomes_path: Path | None,
@@ -135,11 +150,23 @@ def replay(
     Validation and history-free features run in `workers` processes; history is replayed here, in order.
     """
     outcomes = read_outcomes(outcomes_path) if outcomes_path else {}
+    builder = DatasetBuilder()
+    with _without_cyclic_gc():
+        _replay_chunks(prepared_chunks(shipments_path, profile, workers), outcomes, builder, on_progress)
+    return builder.build()
+
+
+def _replay_chunks(
+    chunks: Iterator[PreparedChunk],
+    outcomes: dict[tuple[str, date | None], Outcome],
+    builder: DatasetBuilder,
+    on_progress: Callable[[int], None] | None,
+) -> None:
+    """Observe every item of `chunks` in order, applying holds and seizures as they become known."""
     states = InMemoryHistoryStore().states
     pending: list[tuple[float, int, EntityKeys]] = []  # seizures, by the time they became known
-    builder = DatasetBuilder()
     count = 0
-    for chunk in prepared_chunks(shipments_path, profile, workers):
+    for chunk in chunks:
         history: list[list[float]] = []
         chunk_outcomes: list[Outcome | None] = []
         for item_id, posted_on, posted_at, origin, destination, keys in zip(
@@ -160,4 +187,3 @@ def replay(
         builder.add(chunk, history, chunk_outcomes)
         if on_progress is not None and count % PROGRESS_EVERY < len(chunk.item_ids):
             on_progress(count)
-    return builder.build()

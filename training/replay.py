@@ -74,6 +74,11 @@ def _start_worker(profile: MarketProfile) -> None:
     _WORKER[:] = [(profile, Pseudonymiser(TRAINING_SECRET))]
 
 
+def _start_worker_process(profile: MarketProfile) -> None:
+    gc.disable()  # a preparing process only makes short-lived records without cycles (see _without_cyclic_gc)
+    _start_worker(profile)
+
+
 def prepare_chunk(path: Path, chunk: list[tuple[int, bytes]]) -> PreparedChunk:
     """Validate lines against the shipment contract and compute what does not depend on history."""
     profile, pseudonymiser = _WORKER[0]
@@ -113,7 +118,7 @@ def prepared_chunks(path: Path, profile: MarketProfile, workers: int) -> Iterato
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start_worker, initargs=(profile,)
+        workers, mp_context=context, initializer=_start_worker_process, initargs=(profile,)
     ) as pool:
         in_flight: deque[Future[PreparedChunk]] = deque()
         for chunk in chunks:  # a bounded window of chunks in flight keeps memory flat

@@ -1,6 +1,5 @@
 """The simulation loop: plan each day's volumes and vendor items, build days (in worker processes), stream them."""
 
-import gc
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -14,6 +13,7 @@ import orjson
 from rich.progress import Progress
 
 from model.market_profile import MarketProfile
+from training.runtime import cycle_collector_paused
 from training.simulate.clock import DayClock, expected_items
 from training.simulate.config import ScenarioConfig
 from training.simulate.day import DayBuilder, DayPlan, DayResult, build_in_worker, start_worker
@@ -43,19 +43,6 @@ def _day_builders(config: ScenarioConfig, workers: int) -> Iterator[Callable[[Da
         return
     with ProcessPoolExecutor(max_workers=workers, initializer=start_worker, initargs=(config,)) as pool:
         yield lambda plan: pool.submit(build_in_worker, plan).result
-
-
-@contextmanager
-def _without_cycle_collector() -> Iterator[None]:
-    """The run allocates millions of acyclic dicts; reference counting frees them, the cycle collector only
-    slows the run down by a third, so it is paused for the run."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class _Coordinator:
@@ -117,7 +104,7 @@ def simulate(
     window = max(1, min(workers, config.reaction_lag_days - 1))
     in_flight: deque[Pending] = deque()
     with (
-        _without_cycle_collector(),
+        cycle_collector_paused(),
         RunWriter(out_dir) as writer,
         _day_builders(config, workers) as start_building,
         Progress(disable=not progress, transient=True) as bar,

@@ -70,6 +70,20 @@ def audit_override(
     )
 
 
+def _audit_hand_over(
+    session: Session, *, officer: Officer, case: ReviewCase, override: Override | None, action: str
+) -> None:
+    """Audit a claim or release, after the override it needed (if any)."""
+    audit_override(session, officer=officer, case=case, override=override)
+    audit.append(
+        session,
+        actor=actor(officer),
+        action=action,
+        subject=f"case:{case.id}",
+        details={"by": officer.username, "status": case.status},
+    )
+
+
 def claim_case(
     session: Session, *, case_id: int, officer: Officer, override_reason: str | None = None
 ) -> ReviewCase:
@@ -83,14 +97,7 @@ def claim_case(
     override = take_over(row, officer=officer, override_reason=override_reason, action="claim")
     if case.status == "open":
         case.status = "claimed"
-    audit_override(session, officer=officer, case=case, override=override)
-    audit.append(
-        session,
-        actor=actor(officer),
-        action="case.claim",
-        subject=f"case:{case.id}",
-        details={"by": officer.username, "status": case.status},
-    )
+    _audit_hand_over(session, officer=officer, case=case, override=override, action="case.claim")
     return case
 
 
@@ -108,12 +115,5 @@ def release_case(
     case.claimed_by, case.claimed_at = None, None
     if case.status == "claimed":
         case.status = "open"
-    audit_override(session, officer=officer, case=case, override=override)
-    audit.append(
-        session,
-        actor=actor(officer),
-        action="case.release",
-        subject=f"case:{case.id}",
-        details={"by": officer.username, "status": case.status},
-    )
+    _audit_hand_over(session, officer=officer, case=case, override=override, action="case.release")
     return case

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from app.api.deps import MetricsDep, ScorerDep, SessionDep
 from app.errors import AppError, field_errors
@@ -165,6 +166,14 @@ def _act(
     return RedirectResponse(f"/cases/{case_id}?done={done}", status_code=303)
 
 
+def _hand_over(
+    change: Callable[..., object], session: Session, case_id: int, user: SignedIn, override_reason: str
+) -> Callable[[], object]:
+    """A claim or release for `_act`, with the form's override reason (blank means none)."""
+    reason = override_reason.strip() or None
+    return lambda: change(session, case_id=case_id, officer=user.officer, override_reason=reason)
+
+
 @router.post("/{case_id}/claim")
 def claim(
     case_id: int,
@@ -174,10 +183,7 @@ def claim(
     user: ReviewerFormDep,
     override_reason: Annotated[str, Form()] = "",
 ) -> Response:
-    def action() -> object:
-        reason = override_reason.strip() or None
-        return claim_case(session, case_id=case_id, officer=user.officer, override_reason=reason)
-
+    action = _hand_over(claim_case, session, case_id, user, override_reason)
     return _act(request, session, scorer, user, case_id, action, done="claimed")
 
 
@@ -190,10 +196,7 @@ def release(
     user: ReviewerFormDep,
     override_reason: Annotated[str, Form()] = "",
 ) -> Response:
-    def action() -> object:
-        reason = override_reason.strip() or None
-        return release_case(session, case_id=case_id, officer=user.officer, override_reason=reason)
-
+    action = _hand_over(release_case, session, case_id, user, override_reason)
     return _act(request, session, scorer, user, case_id, action, done="released")
 
 

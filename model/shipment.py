@@ -1,7 +1,7 @@
 """The shipment and outcome contracts, in UPU ITMATT / CN23 terms, shared by the API and training files."""
 
 import re
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -220,12 +220,27 @@ class Quantity(Contract):
 
 
 class Outcome(Contract):
-    """What an inspection found, as customs records it and training reads it."""
+    """What an inspection found, as customs records it and training reads it.
+
+    `recorded_at` is the moment the record became known to the service (an inspection's record, a lab result,
+    a correction): history links a seizure from then on, in training and in the service alike. Files written
+    before it existed lack it; it then defaults to `inspected_at`. A case's records all appear in an export,
+    oldest first; `superseded` marks those a later lab result or correction replaced.
+    """
 
     item_id: str = Field(min_length=6, max_length=35)
     posted_on: date | None = Field(default=None, description="Posting date; disambiguates reused S10 ids")
     assessment_id: str | None = Field(default=None, max_length=64)
     inspected_at: AwareDatetime
+    recorded_at: AwareDatetime | None = Field(
+        default=None,
+        validate_default=True,
+        description="When the service learnt this outcome; defaults to inspected_at (older files)",
+    )
+    superseded: bool = Field(
+        default=False,
+        description="A later record of the same case (lab result, correction) replaced this one",
+    )
     result: OutcomeResult
     substance_category: DrugCategory | None = Field(default=None, validate_default=True)
     quantity: Quantity | None = None
@@ -235,6 +250,12 @@ class Outcome(Contract):
     selection_probability: float | None = Field(
         default=None, gt=0, le=1, description="Probability that the selection policy inspected this item"
     )
+
+    @field_validator("recorded_at")
+    @classmethod
+    def _recorded_once_inspected(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        inspected_at = info.data.get("inspected_at")
+        return inspected_at if value is None else value
 
     @field_validator("substance_category")
     @classmethod
@@ -247,3 +268,8 @@ class Outcome(Contract):
     @property
     def found_drugs(self) -> bool:
         return self.result in FINDING_RESULTS and self.substance_category is not DrugCategory.NON_DRUG
+
+    @property
+    def known_at(self) -> datetime:
+        """The moment history learns this outcome: `recorded_at` (set from `inspected_at` when absent)."""
+        return self.recorded_at or self.inspected_at

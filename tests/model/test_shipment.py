@@ -67,3 +67,17 @@ def test_outcome_needs_substance_when_seized() -> None:
     )
     assert outcome.found_drugs
     assert not Outcome.model_validate({**base, "result": "nothing_found"}).found_drugs
+
+
+def test_outcome_is_known_when_recorded_and_older_files_default_to_the_inspection() -> None:
+    base = {
+        "item_id": "RR123456785NL",
+        "inspected_at": "2026-03-03T09:00:00+01:00",
+        "result": "nothing_found",
+    }
+    old = Outcome.model_validate(base)
+    assert old.recorded_at == old.inspected_at == old.known_at
+    assert not old.superseded
+    lab = Outcome.model_validate({**base, "recorded_at": "2026-03-10T14:00:00+01:00", "superseded": True})
+    assert lab.known_at.isoformat() == "2026-03-10T14:00:00+01:00"
+    assert lab.inspected_at.isoformat() == "2026-03-03T09:00:00+01:00"

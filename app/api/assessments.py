@@ -16,7 +16,6 @@ from app.api.deps import (
     ReadSessionDep,
     ScorerDep,
     SessionDep,
-    SessionFactoryDep,
     SettingsDep,
 )
 from app.api.responses import model_response
@@ -143,7 +142,6 @@ def _validate_items(
 def assess(
     body: RawBodyDep,
     session: SessionDep,
-    sessions: SessionFactoryDep,
     scorer: ScorerDep,
     partner: PartnerDep,
     settings: SettingsDep,
@@ -174,7 +172,6 @@ def assess(
         return model_response(work())
     result = run_once(
         session,
-        sessions,
         partner_id=partner.id,
         key=idempotency_key,
         fingerprint=request_fingerprint("POST", "/v1/assessments", body.content),

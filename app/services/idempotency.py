@@ -1,15 +1,23 @@
-"""Idempotency keys with Stripe's semantics: a retry gets the first answer; a changed body or a race does not."""
+"""Idempotency keys with Stripe's semantics: a retry gets the first answer; a changed body or a race does not.
+
+The key is held by the request's own transaction and its record is written by it, with the work it describes:
+nothing is visible before the commit, so a holder that crashes leaves nothing behind and the retry runs at
+once. On PostgreSQL a transaction-scoped advisory lock marks the key as held (the server drops it the moment
+the holder's connection dies), and a concurrent request finds it taken: 409. On SQLite the request's
+transaction holds the write lock from its first statement, so a concurrent request waits and gets the
+first answer.
+"""
 
 import hashlib
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import delete, select, text
+from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
 from app.db.tables import IdempotencyRecord
@@ -17,7 +25,7 @@ from app.errors import Conflict, InvalidRequest
 
 MAX_KEY_LENGTH = 255
 ResponseModel = TypeVar("ResponseModel", bound=BaseModel)
-IN_FLIGHT_TIMEOUT = timedelta(minutes=5)  # a reservation older than this belonged to a request that died
+DONE = "done"
 
 
 @dataclass(frozen=True)
@@ -43,81 +51,41 @@ def _problem(message: str) -> InvalidRequest:
     )
 
 
-def claim(
-    sessions: sessionmaker[Session], *, partner_id: int, key: str, fingerprint: str, ttl: timedelta
-) -> StoredResponse | None:
-    """Reserve `key` for this request in its own short transaction.
-
-    Returns the stored first response for a completed retry (None when the key is new and now ours). Raises
-    422 when the key was used with another request body, 409 while the first request is still in flight.
-    """
-    if not 1 <= len(key) <= MAX_KEY_LENGTH:
-        raise _problem(f"an idempotency key is 1 to {MAX_KEY_LENGTH} characters")
-    now = utcnow()
-    with sessions() as session, session.begin():
-        session.execute(
-            delete(IdempotencyRecord).where(
-                IdempotencyRecord.partner_id == partner_id,
-                IdempotencyRecord.key == key,
-                (IdempotencyRecord.expires_at <= now)
-                | (
-                    (IdempotencyRecord.status == "in_progress")
-                    & (IdempotencyRecord.created_at <= now - IN_FLIGHT_TIMEOUT)
-                ),
-            )
-        )
-        existing = session.scalar(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.partner_id == partner_id, IdempotencyRecord.key == key
-            )
-        )
-        if existing is None:
-            try:
-                with session.begin_nested():
-                    session.add(
-                        IdempotencyRecord(
-                            partner_id=partner_id,
-                            key=key,
-                            request_sha256=fingerprint,
-                            status="in_progress",
-                            created_at=now,
-                            expires_at=now + ttl,
-                        )
-                    )
-                return None
-            except IntegrityError:
-                existing = session.scalar(
-                    select(IdempotencyRecord).where(
-                        IdempotencyRecord.partner_id == partner_id, IdempotencyRecord.key == key
-                    )
-                )
-        assert existing is not None
-        if existing.request_sha256 != fingerprint:
-            raise _problem("this key was already used for a different request")
-        if existing.status != "done" or existing.response_body is None or existing.response_status is None:
-            raise Conflict("a request with this idempotency key is still being processed; retry later")
-        return StoredResponse(existing.response_status, existing.response_body)
-
-
-def complete(session: Session, *, partner_id: int, key: str, status_code: int, body: str) -> None:
-    """Store the answer in the request's own transaction, so it commits with the work it describes."""
-    session.execute(
-        update(IdempotencyRecord)
-        .where(IdempotencyRecord.partner_id == partner_id, IdempotencyRecord.key == key)
-        .values(status="done", response_status=status_code, response_body=body)
+def _hold(session: Session, *, partner_id: int, key: str) -> None:
+    """Hold `key` for the rest of the transaction, or raise 409 while a live transaction holds it."""
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite: the request's transaction holds the database's write lock from its first statement
+    key_lock = zlib.crc32(key.encode()) - 2**31  # into int4; a collision only makes a retry wait a moment
+    held = session.scalar(
+        text("SELECT pg_try_advisory_xact_lock(:partner_id, :key_lock)"),
+        {"partner_id": partner_id, "key_lock": key_lock},
     )
+    if not held:
+        raise Conflict("a request with this idempotency key is still being processed; retry later")
 
 
-def release(sessions: sessionmaker[Session], *, partner_id: int, key: str) -> None:
-    """Drop an in-flight reservation whose request failed, so the partner can retry with the same key."""
-    with sessions() as session, session.begin():
-        session.execute(
-            delete(IdempotencyRecord).where(
-                IdempotencyRecord.partner_id == partner_id,
-                IdempotencyRecord.key == key,
-                IdempotencyRecord.status == "in_progress",
-            )
+def _stored(session: Session, *, partner_id: int, key: str, fingerprint: str) -> StoredResponse | None:
+    """The first answer to `key`, if one was committed and has not expired (422 for another body)."""
+    session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.partner_id == partner_id,
+            IdempotencyRecord.key == key,
+            # records in progress are left by versions that reserved keys in a transaction of their own
+            (IdempotencyRecord.expires_at <= utcnow()) | (IdempotencyRecord.status != DONE),
         )
+    )
+    existing = session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.partner_id == partner_id, IdempotencyRecord.key == key
+        )
+    )
+    if existing is None:
+        return None
+    if existing.request_sha256 != fingerprint:
+        raise _problem("this key was already used for a different request")
+    assert existing.response_status is not None
+    assert existing.response_body is not None
+    return StoredResponse(existing.response_status, existing.response_body)
 
 
 def purge_expired(session: Session) -> int:
@@ -127,7 +95,6 @@ def purge_expired(session: Session) -> int:
 
 def run_once(
     session: Session,
-    sessions: sessionmaker[Session],
     *,
     partner_id: int,
     key: str,
@@ -135,15 +102,30 @@ def run_once(
     ttl: timedelta,
     work: Callable[[], ResponseModel],
 ) -> ResponseModel | StoredResponse:
-    """Do `work` once per key: a replay returns the stored answer; a failure frees the key for a retry."""
-    stored = claim(sessions, partner_id=partner_id, key=key, fingerprint=fingerprint, ttl=ttl)
+    """Do `work` once per key in `session`'s transaction: a replay returns the stored answer.
+
+    The answer is stored in the same transaction, so it commits with the work or not at all (a failure or a
+    crash frees the key for an immediate retry).
+    """
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise _problem(f"an idempotency key is 1 to {MAX_KEY_LENGTH} characters")
+    _hold(session, partner_id=partner_id, key=key)
+    stored = _stored(session, partner_id=partner_id, key=key, fingerprint=fingerprint)
     if stored is not None:
         return stored
-    try:
-        result = work()
-        complete(session, partner_id=partner_id, key=key, status_code=200, body=result.model_dump_json())
-    except BaseException:
-        session.rollback()  # give up the write lock first: SQLite would make release() wait for it
-        release(sessions, partner_id=partner_id, key=key)
-        raise
+    result = work()
+    now = utcnow()
+    session.add(
+        IdempotencyRecord(
+            partner_id=partner_id,
+            key=key,
+            request_sha256=fingerprint,
+            status=DONE,
+            response_status=200,
+            response_body=result.model_dump_json(),
+            created_at=now,
+            expires_at=now + ttl,
+        )
+    )
+    session.flush()
     return result

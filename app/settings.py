@@ -8,6 +8,9 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-only-pseudonym-secret-change-me"  # noqa: S105 - refused outside development
+# Docker and Kubernetes secrets: a file /run/secrets/parcel_radar_pseudonym_secret is read like the variable
+# (the environment wins), so secrets need not sit in the container's environment.
+SECRETS_DIR = Path("/run/secrets")
 RoleName = Literal["officer", "supervisor", "analyst", "admin"]
 _ASYMMETRIC_ALGORITHMS = {
     "RS256",
@@ -26,7 +29,14 @@ _ASYMMETRIC_ALGORITHMS = {
 class Settings(BaseSettings):
     """Every tunable of the service. Only development accepts the built-in pseudonymisation secret."""
 
-    model_config = SettingsConfigDict(env_prefix="PARCEL_RADAR_", env_file=".env", extra="ignore")
+    # Validation errors never echo the input: it holds the pseudonymisation secret and database credentials.
+    model_config = SettingsConfigDict(
+        env_prefix="PARCEL_RADAR_",
+        env_file=".env",
+        extra="ignore",
+        hide_input_in_errors=True,
+        secrets_dir=SECRETS_DIR if SECRETS_DIR.is_dir() else None,
+    )
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///var/parcel-radar.db"

@@ -4,7 +4,6 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -14,6 +13,7 @@ from pydantic import (
     field_validator,
 )
 
+from model.bounds import Instant, PlainText
 from model.shipment import FINDING_RESULTS, OutcomeResult, Quantity, Shipment
 from model.taxonomy import DrugCategory
 
@@ -68,7 +68,7 @@ class AssessmentView(Envelope):
 
 CaseStatus = Literal["open", "claimed", "pending_lab", "closed"]
 _NO_FINDING = frozenset({OutcomeResult.NOTHING_FOUND, OutcomeResult.NOT_PRESENTED})
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=2000)]
+Reason = Annotated[PlainText, StringConstraints(strip_whitespace=True, min_length=5, max_length=2000)]
 
 
 class CaseSummary(Envelope):
@@ -86,25 +86,47 @@ class CaseSummary(Envelope):
     claimed_by: str | None
 
 
-def _blank_is_none(value: Any) -> Any:
+def blank_is_none(value: Any) -> Any:
     return None if value == "" else value
 
 
-Optional = BeforeValidator(_blank_is_none)  # a web form sends its empty fields as ""
+ROW_ID_MAX = 2_147_483_647  # ids are INTEGER columns: 32 bits on PostgreSQL
+MAX_AGE_HOURS = 24 * 366 * 10  # no case is kept longer than ten years
+Blank = Literal[""]  # a web form sends its empty fields as ""
+RowId = Annotated[int, Field(ge=1, le=ROW_ID_MAX)]
+Hours = Annotated[float, Field(ge=0, le=MAX_AGE_HOURS, allow_inf_nan=False)]
+OfficeId = Annotated[PlainText, Field(max_length=32)]
+CountryFilter = Annotated[str, Field(pattern="^[A-Za-z]{2}$")]
 
 
 class QueueFilters(BaseModel):
-    """Which held items a queue page lists; empty filters match every case."""
+    """Which held items a queue page lists; empty filters (blank form fields) match every case."""
 
     status: Literal["open", "claimed", "pending_lab", "closed", "any"] = "open"
-    office: Annotated[str | None, Optional, Field(max_length=32, description="Office of posting")] = None
-    origin: Annotated[str | None, Optional, Field(pattern="^[A-Za-z]{2}$")] = None
-    destination: Annotated[str | None, Optional, Field(pattern="^[A-Za-z]{2}$")] = None
-    referral: Annotated[Referral | None, Optional] = None
-    min_age_hours: Annotated[float | None, Optional, Field(ge=0, description="Held at least this long")] = (
-        None
-    )
-    max_age_hours: Annotated[float | None, Optional, Field(ge=0, description="Held at most this long")] = None
+    office: Annotated[
+        OfficeId | None,
+        BeforeValidator(blank_is_none, json_schema_input_type=OfficeId | None),
+        Field(description="Office of posting"),
+    ] = None
+    origin: Annotated[
+        CountryFilter | None, BeforeValidator(blank_is_none, json_schema_input_type=CountryFilter | Blank)
+    ] = None
+    destination: Annotated[
+        CountryFilter | None, BeforeValidator(blank_is_none, json_schema_input_type=CountryFilter | Blank)
+    ] = None
+    referral: Annotated[
+        Referral | None, BeforeValidator(blank_is_none, json_schema_input_type=Referral | Blank)
+    ] = None
+    min_age_hours: Annotated[
+        Hours | None,
+        BeforeValidator(blank_is_none, json_schema_input_type=Hours | Blank),
+        Field(description="Held at least this long"),
+    ] = None
+    max_age_hours: Annotated[
+        Hours | None,
+        BeforeValidator(blank_is_none, json_schema_input_type=Hours | Blank),
+        Field(description="Held at most this long"),
+    ] = None
     mine: bool = Field(default=False, description="Only cases the caller holds")
 
 
@@ -164,8 +186,8 @@ class OutcomeFields(Envelope):
     result: OutcomeResult
     substance_category: DrugCategory | None = Field(default=None, validate_default=True)
     quantity: Quantity | None = Field(default=None, description="Estimated quantity of a finding")
-    inspected_at: AwareDatetime | None = Field(default=None, description="Defaults to the time of recording")
-    note: str | None = Field(default=None, max_length=2000)
+    inspected_at: Instant | None = Field(default=None, description="Defaults to the time of recording")
+    note: PlainText | None = Field(default=None, max_length=2000)
 
     @field_validator("substance_category")
     @classmethod
@@ -198,7 +220,7 @@ class LabResultInput(OutcomeFields):
     """The lab's answer for a case pending after an inconclusive inspection; it closes the case."""
 
     result: Literal[OutcomeResult.SEIZED, OutcomeResult.NOTHING_FOUND, OutcomeResult.INCONCLUSIVE]
-    lab_reference: str | None = Field(default=None, max_length=64)
+    lab_reference: PlainText | None = Field(default=None, max_length=64)
     override_reason: Reason | None = None
 
 
@@ -227,8 +249,8 @@ class OutcomeRecorded(Envelope):
 
 
 class PartiesRequest(Envelope):
-    purpose: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=500)] = Field(
-        description="Why the clear text is needed, in words a reviewer of the access log understands"
+    purpose: Annotated[PlainText, StringConstraints(strip_whitespace=True, min_length=10, max_length=500)] = (
+        Field(description="Why the clear text is needed, in words a reviewer of the access log understands")
     )
 
 

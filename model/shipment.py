@@ -15,6 +15,7 @@ from pydantic import (
     field_validator,
 )
 
+from model.bounds import Instant, PlainText
 from model.codes import is_country, is_currency
 from model.s10 import s10_problem
 from model.taxonomy import DrugCategory
@@ -39,7 +40,7 @@ def _currency(code: str) -> str:
 
 CountryCode = Annotated[str, Field(min_length=2, max_length=2, examples=["NL"]), AfterValidator(_country)]
 CurrencyCode = Annotated[str, Field(min_length=3, max_length=3, examples=["EUR"]), AfterValidator(_currency)]
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+ShortText = Annotated[PlainText, Field(min_length=1, max_length=200)]
 
 
 class Contract(BaseModel):
@@ -115,7 +116,7 @@ class Declaration(Contract):
     """The CN22/CN23 customs declaration; absent for items that need none (domestic, intra-EU documents)."""
 
     category: ItemCategory
-    category_explanation: Annotated[str, Field(max_length=200)] | None = Field(
+    category_explanation: Annotated[PlainText, Field(max_length=200)] | None = Field(
         default=None, validate_default=True
     )
     contents: list[ContentLine] = Field(default_factory=list, max_length=100)
@@ -123,10 +124,10 @@ class Declaration(Contract):
     currency: CurrencyCode
     postal_charges: float | None = Field(default=None, ge=0, le=100_000)
     insurance_value: float | None = Field(default=None, ge=0, le=1_000_000)
-    licence_number: Annotated[str, Field(max_length=64)] | None = None
-    certificate_number: Annotated[str, Field(max_length=64)] | None = None
-    invoice_number: Annotated[str, Field(max_length=64)] | None = None
-    comments: Annotated[str, Field(max_length=500)] | None = None
+    licence_number: Annotated[PlainText, Field(max_length=64)] | None = None
+    certificate_number: Annotated[PlainText, Field(max_length=64)] | None = None
+    invoice_number: Annotated[PlainText, Field(max_length=64)] | None = None
+    comments: Annotated[PlainText, Field(max_length=500)] | None = None
 
     @field_validator("category_explanation")
     @classmethod
@@ -139,15 +140,17 @@ class Declaration(Contract):
 class Party(Contract):
     """Sender or addressee as written on the item. Never stored in clear text for released items."""
 
-    name: Annotated[str, Field(max_length=200)] | None = None
-    business_name: Annotated[str, Field(max_length=200)] | None = None
-    address_lines: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=4)
-    postcode: Annotated[str, Field(max_length=16)] | None = None
-    city: Annotated[str, Field(max_length=100)] | None = None
+    name: Annotated[PlainText, Field(max_length=200)] | None = None
+    business_name: Annotated[PlainText, Field(max_length=200)] | None = None
+    address_lines: list[Annotated[PlainText, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=4
+    )
+    postcode: Annotated[PlainText, Field(max_length=16)] | None = None
+    city: Annotated[PlainText, Field(max_length=100)] | None = None
     country: CountryCode
-    phone: Annotated[str, Field(max_length=40)] | None = None
-    email: Annotated[str, Field(max_length=254)] | None = None
-    importer_reference: Annotated[str, Field(max_length=40)] | None = Field(
+    phone: Annotated[PlainText, Field(max_length=40)] | None = None
+    email: Annotated[PlainText, Field(max_length=254)] | None = None
+    importer_reference: Annotated[PlainText, Field(max_length=40)] | None = Field(
         default=None, description="EORI or other importer reference (addressee)"
     )
 
@@ -155,10 +158,14 @@ class Party(Contract):
 class Posting(Contract):
     """Where, when and how the item entered the network."""
 
-    posted_at: AwareDatetime = Field(description="Posting date-time with its UTC offset")
+    posted_at: Instant = Field(
+        description="Posting date-time with its UTC offset, written in a year 2000-2099: a window wide enough for "
+        "any archived feed and clock error, narrow enough that every offset converts to UTC and every history "
+        "or retention window stays inside the calendar (one item off the calendar broke whole batches)"
+    )
     country: CountryCode = Field(description="Country of posting (origin of the corridor)")
     channel: PostingChannel
-    office_id: Annotated[str, Field(max_length=32)] | None = Field(
+    office_id: Annotated[PlainText, Field(max_length=32)] | None = Field(
         default=None, description="Office of origin, locker or mailbox identifier"
     )
     postage_method: PostageMethod
@@ -170,7 +177,10 @@ class Shipment(Contract):
     item_id_scheme: Literal["s10", "waybill"] = Field(
         default="s10", description="'s10' (validated strictly, check digit included) or a courier 'waybill'"
     )
-    item_id: str = Field(description="UPU S10 item id, or a courier waybill when item_id_scheme is 'waybill'")
+    item_id: str = Field(
+        description="UPU S10 item id, or a courier waybill when item_id_scheme is 'waybill'",
+        json_schema_extra={"pattern": WAYBILL_PATTERN.pattern},  # S10 ids are a subset; validated below
+    )
     mail_class: MailClass
     mail_category: MailCategory = MailCategory.PRIORITY
     service: Service

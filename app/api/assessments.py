@@ -18,6 +18,8 @@ from app.api.deps import (
     SessionDep,
     SettingsDep,
 )
+from app.api.error_docs import AUTHENTICATED, BatchValidationErrorBody, errors
+from app.api.params import AssessmentId
 from app.api.responses import model_response
 from app.credentials import PartnerKind
 from app.db.tables import Assessment
@@ -30,14 +32,14 @@ from model.shipment import Shipment
 
 router = APIRouter(prefix="/v1", tags=["assessments"])
 _shipment = TypeAdapter(Shipment)
-_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Missing, unknown or revoked API key"},
-    403: {"description": "The credential is not a partner key"},
-    409: {"description": "A request with the same Idempotency-Key is still in flight"},
-    413: {"description": "Body larger than the configured limit"},
-    415: {"description": "Body is not application/json"},
-    422: {"description": "Invalid items, reported by index and field path"},
-    503: {"description": "No model loaded"},
+_ERROR_RESPONSES = {
+    **errors(
+        *AUTHENTICATED, 409, 413, 415, s409="A request with the same Idempotency-Key is still in flight"
+    ),
+    422: {
+        "model": BatchValidationErrorBody,
+        "description": "Invalid items, reported by index and field path",
+    },
 }
 
 
@@ -188,8 +190,14 @@ def assess(
     return model_response(result)
 
 
-@router.get("/assessments/{assessment_id}", response_model=AssessmentView, responses={404: {}})
-def read_assessment(assessment_id: str, session: ReadSessionDep, partner: PartnerDep) -> AssessmentView:
+@router.get(
+    "/assessments/{assessment_id}",
+    response_model=AssessmentView,
+    responses=errors(*AUTHENTICATED, 404, 422, s404="No such assessment of this partner"),
+)
+def read_assessment(
+    assessment_id: AssessmentId, session: ReadSessionDep, partner: PartnerDep
+) -> AssessmentView:
     """One of this partner's assessments (another partner's is reported as not found)."""
     row = session.scalar(
         select(Assessment).where(Assessment.id == assessment_id, Assessment.partner_id == partner.id)

@@ -4,10 +4,12 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import func, select
 
 from app.api.deps import ReadSessionDep, SessionDep, require_roles
+from app.api.error_docs import AUTHENTICATED, WITH_BODY, errors
+from app.api.params import EntryId
 from app.api.responses import json_response
 from app.credentials import Role
 from app.db.base import utcnow
@@ -19,19 +21,28 @@ from app.services.policy_admin import (
     ProposedChange,
     add_list_entry,
     backtest,
+    delete_capacity,
     entity_key,
     revoke_list_entry,
     save_rule,
+    scope_partner_id,
     set_capacity,
 )
 from app.services.rules import RuleAction, RuleConditions
+from model.bounds import Instant, PlainText
 from model.entities import Pseudonymiser
 from model.shipment import Party
 
 router = APIRouter(prefix="/v1/policy", tags=["policy"])
 SupervisorDep = Annotated[Officer, Depends(require_roles(Role.SUPERVISOR))]
 PolicyReaderDep = Annotated[Officer, Depends(require_roles(Role.SUPERVISOR, Role.ANALYST))]
-Scope = Annotated[str, Path(pattern=r"^(global|partner:\d+|office:[A-Za-z0-9-]{1,32})$")]
+_PARTNER_SCOPE = r"partner:[1-9][0-9]{0,9}"  # a partner id: an INTEGER column
+_OFFICE_SCOPE = r"office:[A-Za-z0-9-]{1,32}"
+Scope = Annotated[str, Path(pattern=rf"^(global|{_PARTNER_SCOPE}|{_OFFICE_SCOPE})$")]
+NarrowScope = Annotated[
+    str, Path(pattern=rf"^({_PARTNER_SCOPE}|{_OFFICE_SCOPE})$", description="Not 'global'")
+]
+Label = Annotated[PlainText, Field(min_length=1, max_length=200)]
 
 
 class Body(BaseModel):
@@ -49,20 +60,20 @@ class ListEntryInput(Body):
     list: ListKind
     entity: ListEntity
     party: Party
-    label: str = Field(min_length=1, max_length=200, description="What supervisors see; not the clear text")
-    reason: str = Field(min_length=1, max_length=2000)
-    expires_at: AwareDatetime | None = None
+    label: Label = Field(description="What supervisors see; not the clear text")
+    reason: Annotated[PlainText, Field(min_length=1, max_length=2000)]
+    expires_at: Instant | None = None
 
 
 class RuleInput(Body):
-    name: str = Field(min_length=1, max_length=200)
+    name: Label
     conditions: RuleConditions
     action: RuleAction
     raise_by: float = Field(
         default=0.0, ge=0, le=20, description="With action 'raise': added to the raw score"
     )
-    active: bool = True
-    expires_at: AwareDatetime | None = None
+    active: StrictBool = True
+    expires_at: Instant | None = None
 
 
 class BacktestInput(Body):
@@ -82,7 +93,7 @@ def _realised(session: SessionDep, partner_id: int | None, hours: float) -> dict
     return {"window_hours": hours, "items": items, "held": held, "hold_rate": held / items if items else None}
 
 
-@router.get("/capacity")
+@router.get("/capacity", responses=errors(*AUTHENTICATED))
 def read_capacity(session: ReadSessionDep, request: Request, _officer: PolicyReaderDep) -> dict[str, Any]:
     """Configured capacity per scope, and the realised hold rate over the live window."""
     settings = request.app.state.settings
@@ -98,8 +109,8 @@ def read_capacity(session: ReadSessionDep, request: Request, _officer: PolicyRea
                 "inspection_rate": r.inspection_rate,
                 "exploration_share": r.exploration_share,
                 "updated_at": r.updated_at,
-                "realised": _realised(session, int(r.scope.split(":")[1]), settings.live_window_hours)
-                if r.scope.startswith("partner:")
+                "realised": _realised(session, partner_id, settings.live_window_hours)
+                if (partner_id := scope_partner_id(r.scope)) is not None
                 else None,
             }
             for r in rows
@@ -108,7 +119,7 @@ def read_capacity(session: ReadSessionDep, request: Request, _officer: PolicyRea
     }
 
 
-@router.put("/capacity/{scope}")
+@router.put("/capacity/{scope}", responses=errors(*AUTHENTICATED, *WITH_BODY, 404, s404="No such partner"))
 def update_capacity(
     scope: Scope, body: CapacityInput, session: SessionDep, officer: SupervisorDep
 ) -> Response:
@@ -129,6 +140,16 @@ def update_capacity(
     )
 
 
+@router.delete(
+    "/capacity/{scope}",
+    responses=errors(*AUTHENTICATED, 404, 422, s404="The scope has no capacity of its own"),
+)
+def remove_capacity(scope: NarrowScope, session: SessionDep, officer: SupervisorDep) -> Response:
+    """Drop a partner's or an office's own capacity: the scope falls back to the default (audited)."""
+    delete_capacity(session, officer=officer, scope=scope)
+    return json_response({"scope": scope, "deleted": True})
+
+
 def _entry_view(entry: ListEntry) -> dict[str, Any]:
     return {
         "id": entry.id,
@@ -142,12 +163,12 @@ def _entry_view(entry: ListEntry) -> dict[str, Any]:
     }
 
 
-@router.get("/lists")
+@router.get("/lists", responses=errors(*AUTHENTICATED))
 def read_lists(session: ReadSessionDep, _officer: PolicyReaderDep) -> list[dict[str, Any]]:
     return [_entry_view(e) for e in session.scalars(select(ListEntry).order_by(ListEntry.id))]
 
 
-@router.post("/lists", status_code=201)
+@router.post("/lists", status_code=201, responses=errors(*AUTHENTICATED, *WITH_BODY))
 def create_list_entry(
     body: ListEntryInput, session: SessionDep, request: Request, officer: SupervisorDep
 ) -> Response:
@@ -178,8 +199,8 @@ def create_list_entry(
     return json_response(_entry_view(entry), status_code=201)
 
 
-@router.delete("/lists/{entry_id}")
-def delete_list_entry(entry_id: int, session: SessionDep, officer: SupervisorDep) -> Response:
+@router.delete("/lists/{entry_id}", responses=errors(*AUTHENTICATED, 404, 422))
+def delete_list_entry(entry_id: EntryId, session: SessionDep, officer: SupervisorDep) -> Response:
     entry = revoke_list_entry(session, officer=officer, entry_id=entry_id, reason="revoked via API")
     return json_response(_entry_view(entry))
 
@@ -198,14 +219,14 @@ def _rule_view(rule: RuleVersion) -> dict[str, Any]:
     }
 
 
-@router.get("/rules")
+@router.get("/rules", responses=errors(*AUTHENTICATED))
 def read_rules(session: ReadSessionDep, _officer: PolicyReaderDep) -> list[dict[str, Any]]:
     """Every version of every rule, newest version first per rule."""
     rows = session.scalars(select(RuleVersion).order_by(RuleVersion.rule_id, RuleVersion.version.desc()))
     return [_rule_view(r) for r in rows]
 
 
-@router.put("/rules/{rule_id}")
+@router.put("/rules/{rule_id}", responses=errors(*AUTHENTICATED, *WITH_BODY))
 def put_rule(
     rule_id: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")],
     body: RuleInput,
@@ -228,7 +249,7 @@ def put_rule(
     return json_response(_rule_view(version))
 
 
-@router.post("/backtest")
+@router.post("/backtest", responses=errors(*AUTHENTICATED, *WITH_BODY))
 def run_backtest(body: BacktestInput, session: ReadSessionDep, _officer: PolicyReaderDep) -> dict[str, Any]:
     """Replay a rule or an inspection rate over stored assessments: items held per day, added and removed."""
     if (body.rule is None) == (body.inspection_rate is None):

@@ -1,11 +1,13 @@
 """Customs routes: the review queue, case detail, claims, outcomes, lab results, corrections, parties, export."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import MetricsDep, ReadSessionDep, ReviewerDep, ScorerDep, SessionDep
+from app.api.error_docs import AUTHENTICATED, WITH_BODY, errors
+from app.api.params import CaseId, Cursor, QueueFiltersQuery
 from app.api.responses import model_response
 from app.db.tables import OutcomeRecord, ReviewCase
 from app.metrics import count_outcome
@@ -20,7 +22,6 @@ from app.schemas import (
     OverrideInput,
     PartiesRequest,
     PartiesView,
-    QueueFilters,
 )
 from app.services.case_detail import case_detail, case_summary
 from app.services.claims import claim_case, release_case
@@ -29,15 +30,15 @@ from app.services.parties import read_parties
 from app.services.review import QueueOrder, export_outcomes, list_queue, officer_names
 
 router = APIRouter(prefix="/v1/review", tags=["review"])
-_AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Missing, unknown, expired or revoked officer token"},
-    403: {"description": "A partner key, or a role without access"},
-}
-_CASE_ERRORS: dict[int | str, dict[str, Any]] = {
-    **_AUTH_ERRORS,
-    404: {"description": "No such case"},
-    409: {"description": "The case's state does not allow it, or another officer holds it"},
-}
+_READ_ERRORS = errors(*AUTHENTICATED, 422)
+_CASE_ERRORS = errors(
+    *AUTHENTICATED,
+    *WITH_BODY,
+    404,
+    409,
+    s404="No such case",
+    s409="The case's state does not allow it, or another officer holds it",
+)
 OptionalOverride = Annotated[OverrideInput | None, Body()]
 
 
@@ -48,14 +49,14 @@ def _state(session: SessionDep, case: ReviewCase) -> CaseState:
     )
 
 
-@router.get("/cases", response_model=CasePage, responses=_AUTH_ERRORS)
+@router.get("/cases", response_model=CasePage, responses=_READ_ERRORS)
 def queue(
     session: ReadSessionDep,
     officer: ReviewerDep,
-    filters: Annotated[QueueFilters, Query()],
+    filters: QueueFiltersQuery,
     order: QueueOrder = "risk",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Cursor = None,
 ) -> CasePage:
     """Held items, riskiest (or newest) first, filtered by status, office, corridor, referral and age."""
     rows, next_cursor = list_queue(
@@ -64,14 +65,20 @@ def queue(
     return CasePage(cases=[case_summary(row) for row in rows], next_cursor=next_cursor)
 
 
-@router.get("/cases/{case_id}", response_model=CaseDetail, responses=_CASE_ERRORS)
-def case(case_id: int, session: SessionDep, scorer: ScorerDep, _officer: ReviewerDep) -> Response:
+@router.get(
+    "/cases/{case_id}",
+    response_model=CaseDetail,
+    responses=errors(*AUTHENTICATED, 404, 422, s404="No such case"),
+)
+def case(case_id: CaseId, session: SessionDep, scorer: ScorerDep, _officer: ReviewerDep) -> Response:
     """A case: decision, score, reasons in plain words, rule and list hits, metadata, outcomes, access log."""
     return model_response(case_detail(session, case_id=case_id, scorer=scorer))
 
 
 @router.post("/cases/{case_id}/claim", response_model=CaseState, responses=_CASE_ERRORS)
-def claim(case_id: int, session: SessionDep, officer: ReviewerDep, body: OptionalOverride = None) -> Response:
+def claim(
+    case_id: CaseId, session: SessionDep, officer: ReviewerDep, body: OptionalOverride = None
+) -> Response:
     """Take a case; nobody else may decide it until it is released (a supervisor may override, audited)."""
     override = body.override_reason if body else None
     return model_response(
@@ -81,7 +88,7 @@ def claim(case_id: int, session: SessionDep, officer: ReviewerDep, body: Optiona
 
 @router.post("/cases/{case_id}/release", response_model=CaseState, responses=_CASE_ERRORS)
 def release(
-    case_id: int, session: SessionDep, officer: ReviewerDep, body: OptionalOverride = None
+    case_id: CaseId, session: SessionDep, officer: ReviewerDep, body: OptionalOverride = None
 ) -> Response:
     """Give a claimed case back to the queue."""
     override = body.override_reason if body else None
@@ -94,7 +101,7 @@ def release(
     "/cases/{case_id}/outcome", status_code=201, response_model=OutcomeRecorded, responses=_CASE_ERRORS
 )
 def add_outcome(
-    case_id: int, outcome: OutcomeInput, session: SessionDep, officer: ReviewerDep, metrics: MetricsDep
+    case_id: CaseId, outcome: OutcomeInput, session: SessionDep, officer: ReviewerDep, metrics: MetricsDep
 ) -> Response:
     """Record what the inspection found: closes the case ('inconclusive' leaves it pending a lab result)."""
     record = record_outcome(session, case_id=case_id, officer=officer, outcome=outcome)
@@ -105,7 +112,7 @@ def add_outcome(
     "/cases/{case_id}/lab-result", status_code=201, response_model=OutcomeRecorded, responses=_CASE_ERRORS
 )
 def add_lab_result(
-    case_id: int, lab: LabResultInput, session: SessionDep, officer: ReviewerDep, metrics: MetricsDep
+    case_id: CaseId, lab: LabResultInput, session: SessionDep, officer: ReviewerDep, metrics: MetricsDep
 ) -> Response:
     """Complete a case pending after an inconclusive inspection with the lab's result."""
     record = complete_lab(session, case_id=case_id, officer=officer, lab=lab)
@@ -116,7 +123,11 @@ def add_lab_result(
     "/cases/{case_id}/correction", status_code=201, response_model=OutcomeRecorded, responses=_CASE_ERRORS
 )
 def add_correction(
-    case_id: int, correction: CorrectionInput, session: SessionDep, officer: ReviewerDep, metrics: MetricsDep
+    case_id: CaseId,
+    correction: CorrectionInput,
+    session: SessionDep,
+    officer: ReviewerDep,
+    metrics: MetricsDep,
 ) -> Response:
     """Replace the current outcome, saying why; the old record is kept and marked superseded."""
     record = correct_outcome(session, case_id=case_id, officer=officer, correction=correction)
@@ -135,9 +146,9 @@ def _recorded(session: SessionDep, metrics: MetricsDep, record: OutcomeRecord) -
 @router.post(
     "/cases/{case_id}/parties",
     response_model=PartiesView,
-    responses={**_CASE_ERRORS, 410: {"description": "Erased after the retention period"}},
+    responses={**_CASE_ERRORS, **errors(410)},
 )
-def parties(case_id: int, request: PartiesRequest, session: SessionDep, officer: ReviewerDep) -> Response:
+def parties(case_id: CaseId, request: PartiesRequest, session: SessionDep, officer: ReviewerDep) -> Response:
     """The clear-text sender and addressee, for the stated purpose; every read is logged and audited."""
     read = read_parties(session, case_id=case_id, officer=officer, purpose=request.purpose, channel="api")
     return model_response(
@@ -151,7 +162,7 @@ def parties(case_id: int, request: PartiesRequest, session: SessionDep, officer:
     )
 
 
-@router.get("/outcomes.jsonl", response_class=StreamingResponse, responses=_AUTH_ERRORS)
+@router.get("/outcomes.jsonl", response_class=StreamingResponse, responses=errors(*AUTHENTICATED))
 def outcomes_export(session: ReadSessionDep, _officer: ReviewerDep) -> StreamingResponse:
     """Every current outcome in the outcome contract, one JSON object per line (the training input)."""
     lines = list(export_outcomes(session))

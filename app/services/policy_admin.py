@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
-from app.db.tables import Assessment, CapacitySetting, ListEntry, Officer, RuleVersion
+from app.db.tables import Assessment, CapacitySetting, ListEntry, Officer, Partner, RuleVersion
 from app.errors import NotFound
 from app.services import audit
 from app.services.rules import RuleAction, RuleConditions, RuleFields, matches
@@ -25,9 +25,18 @@ def _actor(officer: Officer) -> str:
     return f"officer:{officer.id}"
 
 
+def scope_partner_id(scope: str) -> int | None:
+    """The partner a 'partner:<id>' scope names; None for the global and office scopes."""
+    kind, _, value = scope.partition(":")
+    return int(value) if kind == "partner" else None
+
+
 def set_capacity(
     session: Session, *, officer: Officer, scope: str, inspection_rate: float, exploration_share: float
 ) -> CapacitySetting:
+    partner_id = scope_partner_id(scope)
+    if partner_id is not None and session.get(Partner, partner_id) is None:
+        raise NotFound(f"no partner {partner_id}")
     setting = session.get(CapacitySetting, scope) or CapacitySetting(scope=scope)
     before = {"inspection_rate": setting.inspection_rate, "exploration_share": setting.exploration_share}
     setting.inspection_rate, setting.exploration_share = inspection_rate, exploration_share
@@ -44,6 +53,22 @@ def set_capacity(
         },
     )
     return setting
+
+
+def delete_capacity(session: Session, *, officer: Officer, scope: str) -> None:
+    """Remove a scope's own setting; the scope then follows the default. The global scope stays."""
+    setting = session.get(CapacitySetting, scope)
+    if setting is None:
+        raise NotFound(f"no capacity set for {scope}")
+    before = {"inspection_rate": setting.inspection_rate, "exploration_share": setting.exploration_share}
+    session.delete(setting)
+    audit.append(
+        session,
+        actor=_actor(officer),
+        action="capacity.delete",
+        subject=f"capacity:{scope}",
+        details={"before": before, "after": None},
+    )
 
 
 def entity_key(pseudonymiser: Pseudonymiser, entity: ListEntity, party: Party) -> str | None:

@@ -5,17 +5,18 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import orjson
+from pydantic import Field, TypeAdapter
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
 from app.db.tables import Assessment, Officer, OutcomeRecord, ReviewCase
-from app.errors import BadRequest, NotFound
-from app.schemas import QueueFilters
+from app.errors import NotFound
+from app.schemas import QueueFilters, RowId
 from app.scoring import Scorer
 from model.shipment import Outcome
 
@@ -34,18 +35,28 @@ class QueueRow:
         return str(office) if office is not None else None
 
 
-def _encode_cursor(values: list[float | str | int]) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(values)).decode()
+@dataclass(frozen=True)
+class QueueCursor:
+    """Where the previous page ended: the last case's raw score and id."""
+
+    raw_score: float
+    case_id: int
 
 
-def _decode_cursor(cursor: str) -> list[float | str | int]:
+_cursor_values = TypeAdapter(tuple[Annotated[float, Field(allow_inf_nan=False)], RowId])
+
+
+def _encode_cursor(cursor: QueueCursor) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([cursor.raw_score, cursor.case_id])).decode()
+
+
+def decode_cursor(text: str) -> QueueCursor:
+    """The cursor `list_queue` returned; ValueError for anything else (a crafted or damaged cursor)."""
     try:
-        values = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, orjson.JSONDecodeError) as exc:
-        raise BadRequest("cursor is not one this API returned") from exc
-    if not isinstance(values, list) or len(values) != 2:
-        raise BadRequest("cursor is not one this API returned")
-    return values
+        raw_score, case_id = _cursor_values.validate_python(orjson.loads(base64.urlsafe_b64decode(text)))
+    except ValueError as exc:  # base64, JSON and pydantic errors alike: not a score and a case id
+        raise ValueError("not a cursor this API returned") from exc
+    return QueueCursor(raw_score, case_id)
 
 
 def office_of_posting() -> ColumnElement[str]:
@@ -85,17 +96,16 @@ def _queue_query(
     )
     if order == "risk":
         if cursor:
-            raw_score, case_id = _decode_cursor(cursor)
+            after = decode_cursor(cursor)
             query = query.where(
                 or_(
-                    ReviewCase.raw_score < raw_score,
-                    and_(ReviewCase.raw_score == raw_score, ReviewCase.id < case_id),
+                    ReviewCase.raw_score < after.raw_score,
+                    and_(ReviewCase.raw_score == after.raw_score, ReviewCase.id < after.case_id),
                 )
             )
         return query.order_by(ReviewCase.raw_score.desc(), ReviewCase.id.desc())
     if cursor:
-        _, case_id = _decode_cursor(cursor)
-        query = query.where(ReviewCase.id < case_id)
+        query = query.where(ReviewCase.id < decode_cursor(cursor).case_id)
     return query.order_by(ReviewCase.id.desc())
 
 
@@ -116,7 +126,7 @@ def list_queue(
     next_cursor = None
     if len(rows) > limit:
         last = page[-1].case
-        next_cursor = _encode_cursor([last.raw_score, last.id])
+        next_cursor = _encode_cursor(QueueCursor(last.raw_score, last.id))
     return page, next_cursor
 
 
@@ -166,11 +176,11 @@ def case_outcomes(session: Session, case_id: int) -> list[tuple[OutcomeRecord, s
 
 
 def export_outcomes(session: Session) -> Iterator[bytes]:
-    """Current outcomes (lab results and corrections replace what they supersede) as JSON lines, oldest first."""
+    """Every outcome record as JSON lines, oldest first: a lab result or correction follows the record it
+    supersedes, which is kept and marked `superseded`; `recorded_at` is when the service learnt each one."""
     rows = session.execute(
         select(OutcomeRecord, Assessment)
         .join(Assessment, Assessment.id == OutcomeRecord.assessment_id)
-        .where(OutcomeRecord.superseded.is_(False))
         .order_by(OutcomeRecord.id)
     )
     for record, assessment in rows:
@@ -183,6 +193,8 @@ def export_outcomes(session: Session) -> Iterator[bytes]:
                 "posted_on": assessment.posted_on,
                 "assessment_id": assessment.id,
                 "inspected_at": record.inspected_at,
+                "recorded_at": record.recorded_at,
+                "superseded": record.superseded,
                 "result": record.result,
                 "substance_category": record.substance_category,
                 "quantity": quantity,

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app.api.deps import MetricsDep, ScorerDep, SessionDep
+from app.api.params import CaseId
 from app.errors import AppError, field_errors
 from app.metrics import count_outcome
 from app.schemas import CorrectionInput, LabResultInput, OutcomeInput, PartiesRequest
@@ -106,7 +107,7 @@ def _case_page(
     session: SessionDep,
     scorer: ScorerDep,
     user: SignedIn,
-    case_id: int,
+    case_id: CaseId,
     *,
     status_code: int = 200,
     **extra: Any,
@@ -130,7 +131,7 @@ def _case_page(
 
 @router.get("/{case_id}")
 def case_page(
-    case_id: int, request: Request, session: SessionDep, scorer: ScorerDep, user: ReviewerPageDep
+    case_id: CaseId, request: Request, session: SessionDep, scorer: ScorerDep, user: ReviewerPageDep
 ) -> Response:
     """Decision, score, reasons in plain words, hits, metadata, outcomes, and the forms to act on it."""
     return _case_page(request, session, scorer, user, case_id)
@@ -141,7 +142,7 @@ def _act(
     session: SessionDep,
     scorer: ScorerDep,
     user: SignedIn,
-    case_id: int,
+    case_id: CaseId,
     action: Callable[[], Any],
     *,
     done: str,
@@ -176,7 +177,7 @@ def _hand_over(
 
 @router.post("/{case_id}/claim")
 def claim(
-    case_id: int,
+    case_id: CaseId,
     request: Request,
     session: SessionDep,
     scorer: ScorerDep,
@@ -189,7 +190,7 @@ def claim(
 
 @router.post("/{case_id}/release")
 def release(
-    case_id: int,
+    case_id: CaseId,
     request: Request,
     session: SessionDep,
     scorer: ScorerDep,
@@ -202,7 +203,7 @@ def release(
 
 @router.post("/{case_id}/outcome")
 def outcome(
-    case_id: int,
+    case_id: CaseId,
     request: Request,
     session: SessionDep,
     scorer: ScorerDep,
@@ -223,7 +224,7 @@ def outcome(
 
 @router.post("/{case_id}/lab-result")
 def lab_result(
-    case_id: int,
+    case_id: CaseId,
     request: Request,
     session: SessionDep,
     scorer: ScorerDep,
@@ -242,7 +243,7 @@ def lab_result(
 
 @router.post("/{case_id}/correction")
 def correction(
-    case_id: int,
+    case_id: CaseId,
     request: Request,
     session: SessionDep,
     scorer: ScorerDep,
@@ -263,7 +264,7 @@ def correction(
 
 @router.post("/{case_id}/parties")
 def parties(
-    case_id: int,
+    case_id: CaseId,
     request: Request,
     session: SessionDep,
     scorer: ScorerDep,

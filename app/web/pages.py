@@ -6,10 +6,11 @@ from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from app.api.deps import OidcDep, ReadSessionsDep, SessionDep, SessionFactoryDep, SettingsDep
+from app.api.params import Cursor, QueueFiltersQuery
 from app.auth import authenticate_officer
 from app.db.base import utcnow
 from app.errors import Forbidden, Unauthorized
@@ -18,7 +19,14 @@ from app.services.case_detail import case_summary
 from app.services.review import QueueOrder, list_queue
 from app.services.web_sessions import close_web_session, open_web_session
 from app.settings import Settings
-from app.web.auth import REVIEW_ROLES, FormUserDep, ReviewerPageDep, set_session_cookie
+from app.web.auth import (
+    REVIEW_ROLES,
+    FormUserDep,
+    ReviewerPageDep,
+    set_session_cookie,
+    sign_in_failed,
+    sign_in_throttled,
+)
 from app.web.templating import SESSION_COOKIE, mark_page, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(mark_page)])
@@ -69,9 +77,14 @@ def signin(
         return _signin_page(
             request, settings, error="The form expired. Paste your token again.", status_code=403
         )
+    if (wait := sign_in_throttled(request, token.strip())) is not None:
+        page = _signin_page(request, settings, error="Too many failed sign-ins; wait.", status_code=429)
+        page.headers["Retry-After"] = str(wait)
+        return page
     try:
         who = authenticate_officer(read_sessions, token=token.strip(), oidc=oidc, sessions=sessions)
     except (Unauthorized, Forbidden) as exc:
+        sign_in_failed(request, token.strip(), str(exc.detail))
         return _signin_page(request, settings, error=f"Not signed in: {exc.detail}.", status_code=401)
     expires_at = utcnow() + timedelta(hours=settings.web_session_hours)
     if who.expires_at is not None:
@@ -102,9 +115,9 @@ def queue_page(
     request: Request,
     session: SessionDep,
     user: ReviewerPageDep,
-    filters: Annotated[QueueFilters, Query()],
+    filters: QueueFiltersQuery,
     order: QueueOrder = "risk",
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Cursor = None,
 ) -> Response:
     """Held items, riskiest first, with filters and one page at a time."""
     rows, next_cursor = list_queue(

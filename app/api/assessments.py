@@ -105,7 +105,8 @@ def _validate_items(
     for index, raw in enumerate(raw_items):
         prefix = ("items", index)
         try:
-            shipment = _shipment.validate_python(raw)
+            # Strict JSON, as the schema reads: a boolean is no number and a number no text.
+            shipment = _shipment.validate_json(orjson.dumps(raw), strict=True)
         except ValidationError as exc:
             errors.append(ItemError(index=index, errors=field_errors(exc.errors(), prefix)))
             continue

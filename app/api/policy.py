@@ -50,8 +50,10 @@ class Body(BaseModel):
 
 
 class CapacityInput(Body):
-    inspection_rate: float = Field(gt=0, le=0.5, description="Share of items to hold")
-    exploration_share: float = Field(ge=0, lt=1, description="Share of that capacity drawn at random")
+    inspection_rate: float = Field(strict=True, gt=0, le=0.5, description="Share of items to hold")
+    exploration_share: float = Field(
+        strict=True, ge=0, lt=1, description="Share of that capacity drawn at random"
+    )
 
 
 class ListEntryInput(Body):
@@ -70,7 +72,7 @@ class RuleInput(Body):
     conditions: RuleConditions
     action: RuleAction
     raise_by: float = Field(
-        default=0.0, ge=0, le=20, description="With action 'raise': added to the raw score"
+        default=0.0, strict=True, ge=0, le=20, description="With action 'raise': added to the raw score"
     )
     active: StrictBool = True
     expires_at: Instant | None = None
@@ -78,8 +80,8 @@ class RuleInput(Body):
 
 class BacktestInput(Body):
     rule: RuleInput | None = None
-    inspection_rate: float | None = Field(default=None, gt=0, le=0.5)
-    days: int = Field(default=7, ge=1, le=90)
+    inspection_rate: float | None = Field(default=None, strict=True, gt=0, le=0.5)
+    days: int = Field(default=7, strict=True, ge=1, le=90)
 
 
 def _realised(session: SessionDep, partner_id: int | None, hours: float) -> dict[str, Any]:

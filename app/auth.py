@@ -1,18 +1,23 @@
-"""Officer authentication for the API and the web sign-in: local tokens, or OIDC JWTs mapped to officers."""
+"""Officer authentication for the API and the web sign-in (local tokens, or OIDC JWTs mapped to officers), and
+the throttle on failed authentications that every worker process shares through the database."""
 
 import hashlib
+import hmac
+import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.credentials import officer_token_owner
-from app.db.tables import Officer
-from app.errors import Unauthorized
+from app.credentials import officer_token_owner, split_token
+from app.db.base import utcnow
+from app.db.tables import AuthFailure, Officer
+from app.errors import NotFound, OrjsonResponse, Unauthorized, error_response
 from app.oidc import OidcClaims, OidcVerifier, looks_like_jwt
 from app.services import audit
+from app.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -105,3 +110,85 @@ def authenticate_officer(
     if owner is None:
         raise Unauthorized("unknown, expired or revoked officer token")
     return Authenticated(*owner)
+
+
+@dataclass(frozen=True)
+class AuthGuard:
+    """Failed authentications per client address and per credential over a sliding window: past the limit
+    the next attempt is refused (429) without being checked, until enough failures have aged out."""
+
+    read_sessions: sessionmaker[Session]
+    sessions: sessionmaker[Session]
+    per_address: int
+    per_credential: int
+    window: timedelta
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, read_sessions: sessionmaker[Session], sessions: sessionmaker[Session]
+    ) -> "AuthGuard":
+        return cls(
+            read_sessions,
+            sessions,
+            per_address=settings.auth_failures_per_address,
+            per_credential=settings.auth_failures_per_credential,
+            window=timedelta(seconds=settings.auth_failure_window_seconds),
+        )
+
+    def limits(self, address: str, credential: str) -> dict[str, int]:
+        """{bucket: limit}. A well-formed token is known by its public prefix (so guessing the secret of one
+        key is limited wherever the guesses come from); anything else by a hash, never in clear."""
+        parsed = split_token(credential)
+        identity = parsed[1] if parsed else hashlib.sha256(credential.encode()).hexdigest()[:32]
+        return {f"address:{address[:64]}": self.per_address, f"credential:{identity}": self.per_credential}
+
+    def retry_after(self, limits: dict[str, int]) -> int | None:
+        """Seconds until an attempt is allowed again; None while every bucket is under its limit."""
+        now = utcnow()
+        with self.read_sessions() as session:
+            rows = session.execute(
+                select(AuthFailure.bucket, func.count(), func.min(AuthFailure.at))
+                .where(AuthFailure.bucket.in_(limits), AuthFailure.at > now - self.window)
+                .group_by(AuthFailure.bucket)
+            ).all()
+        waits = [
+            max(1, math.ceil((oldest + self.window - now).total_seconds()))
+            for bucket, failures, oldest in rows
+            if failures >= limits[bucket]
+        ]
+        return max(waits, default=None)
+
+    def record_failure(self, limits: dict[str, int], *, sign_in_reason: str | None = None) -> None:
+        """Count one failure in every bucket (and drop failures older than the window); a failed sign-in is
+        also audited, in the same transaction."""
+        now = utcnow()
+        with self.sessions() as session, session.begin():
+            session.execute(delete(AuthFailure).where(AuthFailure.at <= now - self.window))
+            session.execute(insert(AuthFailure), [{"bucket": bucket, "at": now} for bucket in limits])
+            if sign_in_reason is not None:
+                address, credential = sorted(limits)
+                audit.append(
+                    session,
+                    actor=address,
+                    action="officer.sign_in_failed",
+                    subject=credential,
+                    details={"channel": "web", "reason": sign_in_reason},
+                )
+
+
+def metrics_refusal(settings: Settings, authorization: str | None) -> OrjsonResponse | None:
+    """None when the caller may read /metrics: with PARCEL_RADAR_METRICS_TOKEN set, only with that bearer
+    token; without one, everywhere but production (where /metrics is then not served at all)."""
+    if settings.metrics_token is None:
+        if settings.environment != "production":
+            return None
+        return error_response(NotFound.status_code, NotFound.error, "Not Found")
+    expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
+    if authorization is not None and hmac.compare_digest(authorization.encode(), expected):
+        return None
+    return error_response(
+        Unauthorized.status_code,
+        Unauthorized.error,
+        "send 'Authorization: Bearer <metrics token>'",
+        Unauthorized.headers,
+    )

@@ -7,15 +7,19 @@ from datetime import timedelta
 from typing import Any
 
 from anyio import to_thread
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.api import assessments, health, policy, review
+from app.auth import AuthGuard
 from app.db.engine import make_engine, session_factory
-from app.errors import install_error_handlers
+from app.errors import ServiceUnavailable, error_response, install_error_handlers
 from app.logging import configure_logging
 from app.metrics import install_metrics
-from app.middleware import BodySizeLimit
+from app.middleware import BodySizeLimit, FailedAuthThrottle, NoStore, RefuseEncodedBodies
 from app.oidc import OidcVerifier
 from app.schemas import AssessmentRequest
 from app.scoring import Scorer
@@ -27,6 +31,7 @@ from model.artifact import MANIFEST_FILE, ModelArtifact
 from model.entities import Pseudonymiser
 
 logger = logging.getLogger(__name__)
+DATABASE_RETRY_AFTER_S = 5
 
 
 def load_scorer(settings: Settings, pseudonymiser: Pseudonymiser) -> Scorer | None:
@@ -63,6 +68,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.scorer = load_scorer(settings, app.state.pseudonymiser)
     app.state.policy = assessment_policy(settings)
     app.state.oidc = OidcVerifier.from_settings(settings)
+    app.state.auth_guard = AuthGuard.from_settings(settings, app.state.read_sessions, app.state.sessions)
     try:
         yield
     finally:
@@ -83,20 +89,41 @@ def _openapi_with_manual_bodies(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database cannot be reached (down, restarting, network cut, SQLite locked too long): nothing was
+    committed, retry later. The pool replaces broken connections by itself once the database is back."""
+    logger.warning("database unavailable on %s: %s", request.method, type(exc).__name__)
+    return error_response(
+        503,
+        ServiceUnavailable.error,
+        "the database is unavailable; nothing was committed, retry later",
+        {"Retry-After": str(DATABASE_RETRY_AFTER_S)},
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application; nothing is connected or loaded until the lifespan starts."""
     settings = settings or get_settings()
     configure_logging(settings)
+    api_docs = settings.api_docs if settings.api_docs is not None else settings.environment != "production"
     app = FastAPI(
         title="Parcel Radar",
         version="0.1.0",
         description="Risk assessment of postal and courier shipments, and the customs review of held items.",
         lifespan=lifespan,
+        openapi_url="/openapi.json" if api_docs else None,
+        docs_url="/docs" if api_docs else None,
+        redoc_url="/redoc" if api_docs else None,
     )
     app.state.settings = settings
     app.state.scorer = None
     install_error_handlers(app)
+    for database_error in (OperationalError, InterfaceError, PoolTimeout):
+        app.add_exception_handler(database_error, _database_unavailable)
+    app.add_middleware(FailedAuthThrottle)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RefuseEncodedBodies)
+    app.add_middleware(NoStore)
     install_metrics(app)  # after the body limit, so its middleware is outside it and also sees the 413s
     app.include_router(health.router)
     app.include_router(assessments.router)

@@ -10,6 +10,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from app.auth import metrics_refusal
 from app.db.tables import Assessment, OutcomeRecord, ReviewCase
 from app.middleware import ObservedRequests
 
@@ -119,6 +120,10 @@ def count_outcome(session: Session, metrics: Metrics, record: OutcomeRecord) -> 
 
 async def _exposition(request: Request) -> Response:
     """The registry in the exposition format the scraper asks for (Prometheus text by default)."""
+    if (
+        refusal := metrics_refusal(request.app.state.settings, request.headers.get("authorization"))
+    ) is not None:
+        return refusal
     metrics: Metrics = request.app.state.metrics
     encode, content_type = choose_encoder(request.headers.get("accept", ""))
     return Response(encode(metrics.registry), media_type=content_type)

@@ -1,14 +1,18 @@
-"""ASGI middleware: request ids, request metrics and the access log; the request body size limit (413)."""
+"""ASGI middleware: request ids, request metrics and the access log; the request body size limit (413) and
+encoded bodies (415); the throttle on failed bearer authentication (429); no-store on every dynamic answer."""
 
 import logging
 import re
 import time
 from collections.abc import Callable
 
+from anyio import to_thread
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PayloadTooLarge, error_response
+from app.auth import AuthGuard
+from app.errors import PayloadTooLarge, UnsupportedMediaType, error_response
 from app.ids import new_id
 from app.logging import REQUEST_ID_HEADER, request_id
 
@@ -136,3 +140,97 @@ class BodySizeLimit:
             f"the body is limited to {self.max_bytes} bytes",
         )
         await response(scope, receive, send)
+
+
+class RefuseEncodedBodies:
+    """415 for a request body sent with a Content-Encoding (gzip, deflate...): bodies are plain JSON or forms."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        encoding = dict(scope.get("headers", ())).get(b"content-encoding", b"identity")
+        if scope["type"] == "http" and encoding.strip().lower() != b"identity":
+            response = error_response(
+                UnsupportedMediaType.status_code,
+                UnsupportedMediaType.error,
+                "send the body uncompressed (no Content-Encoding)",
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class NoStore:
+    """Cache-Control: no-store on every answer but the static assets: API answers and pages can hold
+    personal data, and no browser or proxy cache should keep them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or str(scope["path"]).startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_no_store(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_no_store)
+
+
+def _bearer_credential(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, credential = value.decode("latin-1").partition(" ")
+            return credential.strip() if scheme.lower() == "bearer" and credential.strip() else None
+    return None
+
+
+class FailedAuthThrottle:
+    """Every 401 answered to a bearer credential counts against the client's address and the credential; past
+    the limit (see AuthGuard) the request is refused with 429 and Retry-After before it is authenticated.
+    If the database cannot be asked, the request goes on: the route answers for the database itself."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app = scope.get("app")  # Starlette puts itself there; the lifespan made the guard
+        guard: AuthGuard | None = getattr(app.state, "auth_guard", None) if app is not None else None
+        credential = _bearer_credential(scope) if scope["type"] == "http" else None
+        if guard is None or credential is None:
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        limits = guard.limits(client[0] if client else "unknown", credential)
+        try:
+            wait = await to_thread.run_sync(guard.retry_after, limits)
+        except SQLAlchemyError:
+            wait = None
+        if wait is not None:
+            refusal = error_response(
+                429,
+                "too_many_requests",
+                "too many failed authentications; retry later",
+                {"Retry-After": str(wait)},
+            )
+            await refusal(scope, receive, send)
+            return
+        status = 0
+
+        async def watch_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, watch_status)
+        if status == 401:
+            try:
+                await to_thread.run_sync(guard.record_failure, limits)
+            except SQLAlchemyError:
+                access_log.warning("could not count a failed authentication: the database is unavailable")

@@ -77,6 +77,19 @@ class Settings(BaseSettings):
     oidc_username_claim: str = "preferred_username"
     oidc_office_claim: str | None = None
     oidc_leeway_seconds: int = Field(default=30, ge=0, le=600)
+    auth_failures_per_address: int = Field(
+        default=30, ge=1, description="Failed sign-ins/bearer checks per window"
+    )
+    auth_failures_per_credential: int = Field(
+        default=10, ge=1, description="The same, per token (by its prefix)"
+    )
+    auth_failure_window_seconds: int = Field(default=300, ge=1, le=86_400)
+    api_docs: bool | None = Field(
+        default=None, description="Serve /docs, /openapi.json; default: not in production"
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="Bearer token /metrics asks for (production: required)"
+    )
 
     @model_validator(mode="after")
     def _no_default_secret_outside_development(self) -> Self:

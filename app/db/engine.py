@@ -9,6 +9,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_S = 30
+POSTGRES_CONNECT_TIMEOUT_S = 5  # an unreachable server fails the request (503) instead of holding its thread
 # Every transaction that touches party history holds this PostgreSQL advisory lock, so concurrent batches read
 # and update the same entities one after another (SQLite gets the same from BEGIN IMMEDIATE).
 HISTORY_LOCK_ID = 7_204_118_001
@@ -59,8 +60,14 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
+    # pre-ping: a connection the server dropped (restart, failover, network cut) is replaced at checkout
     return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, json_serializer=_json_dumps
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        json_serializer=_json_dumps,
+        connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S},
     )
 
 

@@ -290,3 +290,14 @@ class WebSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuthFailure(Base):
+    """One failed sign-in or bearer check, by bucket ("address:<ip>" or "credential:<id>"); sign-in and
+    bearer authentication are throttled on the failures of the recent window, in every worker process."""
+
+    __tablename__ = "auth_failures"
+    __table_args__ = (Index("ix_auth_failures_bucket_at", "bucket", "at"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

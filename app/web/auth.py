@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Form, Request, Response
 
 from app.api.deps import ReadSessionsDep
+from app.auth import AuthGuard
 from app.credentials import Role
 from app.errors import Forbidden, Unauthorized
 from app.services.web_sessions import SignedIn, signed_in
@@ -64,3 +65,20 @@ def set_session_cookie(response: Response, value: str, *, expires_at: datetime, 
         httponly=True,
         samesite="strict",
     )
+
+
+def _sign_in_limits(request: Request, token: str) -> tuple[AuthGuard, dict[str, int]]:
+    guard: AuthGuard = request.app.state.auth_guard
+    return guard, guard.limits(request.client.host if request.client else "unknown", token)
+
+
+def sign_in_throttled(request: Request, token: str) -> int | None:
+    """Seconds to wait when this address or this token failed too often recently (None: go ahead)."""
+    guard, limits = _sign_in_limits(request, token)
+    return guard.retry_after(limits)
+
+
+def sign_in_failed(request: Request, token: str, reason: str) -> None:
+    """Count the failure against the address and the token, and audit it (never the token itself)."""
+    guard, limits = _sign_in_limits(request, token)
+    guard.record_failure(limits, sign_in_reason=reason)

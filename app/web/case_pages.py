@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from app.api.deps import MetricsDep, ScorerDep, SessionDep
+from app.api.deps import MetricsDep, ReadSessionDep, ScorerDep, SessionDep
 from app.api.params import CaseId
 from app.errors import AppError, field_errors
 from app.metrics import count_outcome
@@ -131,10 +131,12 @@ def _case_page(
 
 @router.get("/{case_id}")
 def case_page(
-    case_id: CaseId, request: Request, session: SessionDep, scorer: ScorerDep, user: ReviewerPageDep
+    case_id: CaseId, request: Request, session: ReadSessionDep, scorer: ScorerDep, user: ReviewerPageDep
 ) -> Response:
-    """Decision, score, reasons in plain words, hits, metadata, outcomes, and the forms to act on it."""
-    return _case_page(request, session, scorer, user, case_id)
+    """Decision, score, reasons in plain words, hits, metadata, outcomes, and the forms to act on it (read in
+    a read-only session: reasons computed here are kept only once an action opens the case for writing)."""
+    with session.no_autoflush:  # a flush would try to write, and SQLite refuses that to a read snapshot
+        return _case_page(request, session, scorer, user, case_id)
 
 
 def _act(

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from markupsafe import Markup
 
-from app.api.deps import SessionDep
+from app.api.deps import ReadSessionDep
 from app.services.dashboard import Dashboard, dashboard
 from app.web.auth import WebUserDep
 from app.web.charts import Bar, Column, Segment, bar_chart, column_chart, percent
@@ -97,7 +97,10 @@ def charts(figures: Dashboard) -> dict[str, Markup]:
 
 @router.get("/dashboard")
 def dashboard_page(
-    request: Request, session: SessionDep, _user: WebUserDep, days: Annotated[int, Query(ge=1, le=366)] = 14
+    request: Request,
+    session: ReadSessionDep,
+    _user: WebUserDep,
+    days: Annotated[int, Query(ge=1, le=366)] = 14,
 ) -> Response:
     """Figures for officers, supervisors and analysts; aggregate counts only, no personal data."""
     figures = dashboard(session, days=days)

@@ -9,7 +9,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from app.api.deps import OidcDep, ReadSessionsDep, SessionDep, SessionFactoryDep, SettingsDep
+from app.api.deps import (
+    OidcDep,
+    ReadSessionDep,
+    ReadSessionsDep,
+    SessionDep,
+    SessionFactoryDep,
+    SettingsDep,
+)
 from app.api.params import Cursor, QueueFiltersQuery
 from app.auth import authenticate_officer
 from app.db.base import utcnow
@@ -113,7 +120,7 @@ def _query(filters: QueueFilters, order: QueueOrder, **extra: str) -> str:
 @router.get("/queue")
 def queue_page(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     user: ReviewerPageDep,
     filters: QueueFiltersQuery,
     order: QueueOrder = "risk",

@@ -6,23 +6,18 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
-import orjson
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from model.artifact import ModelArtifact
 from model.market_profile import MarketProfile
-from training.evaluate import Evaluation, Truth, evaluate
+from training.evaluate_cli import evaluate_command, evaluate_worlds_command, print_evaluation
 from training.market.cli import app as market_app
 from training.market.profile import default_market_profile, profile_from_listings_file
 from training.pipeline import TrainingInputs, train_model
-from training.replay import replay
-from training.report import render_report, targets
 from training.simulate import ScenarioConfig, simulate
 from training.simulate.cli import app as simulate_app
-from training.train import LabelStrategy, TrainConfig, time_split
+from training.train import LabelStrategy, TrainConfig
 
 cli = typer.Typer(help="Parcel Radar offline learning.", no_args_is_help=True)
 cli.add_typer(market_app, name="market", help="Cryptomarket listings: import, generate, profile, report.")
@@ -38,31 +33,6 @@ def _profile(listings: Path | None, profile: Path | None, seed: int) -> MarketPr
     if listings is not None:
         return profile_from_listings_file(listings)
     return default_market_profile(seed=seed)
-
-
-def print_evaluation(evaluation: Evaluation) -> None:
-    table = Table(title=f"Test period: {evaluation.items:,} items, {evaluation.positives:,} drug items")
-    for column in (
-        "inspection rate",
-        "model recall",
-        "rules lane",
-        "market profile",
-        "random",
-        "model precision",
-    ):
-        table.add_column(column, justify="right")
-    for index, row in enumerate(evaluation.model):
-        table.add_row(
-            f"{row.rate:.2%}",
-            f"{row.recall:.3f}",
-            f"{evaluation.rules_lane[index].recall:.3f}",
-            f"{evaluation.market_profile[index].recall:.3f}",
-            f"{evaluation.random[index].recall:.3f}",
-            f"{row.precision:.4f}",
-        )
-    console.print(table)
-    for line, measured, target, passed in targets(evaluation):
-        console.print(f"{'PASS' if passed else 'FAIL'}  {line}: {measured:.3f} (target {target})")
 
 
 WORKERS_OPTION = typer.Option(
@@ -116,34 +86,8 @@ def train(
     )
 
 
-@cli.command("evaluate")
-def evaluate_command(
-    model: Annotated[Path, typer.Option(help="Artifact directory")],
-    shipments: Annotated[Path, typer.Option(help="Shipments JSONL")],
-    out: Annotated[Path, typer.Option(help="Directory for evaluation.json and report.html")],
-    outcomes: Annotated[Path | None, typer.Option(help="Outcomes JSONL")] = None,
-    truth: Annotated[Path | None, typer.Option(help="Ground truth JSONL (simulations only)")] = None,
-    test_share: Annotated[
-        float, typer.Option(help="Evaluate the last share of the period (history warms up before)")
-    ] = 0.5,
-    workers: Annotated[int, WORKERS_OPTION] = 2,
-) -> None:
-    """Evaluate an artifact on other data, e.g. a robustness run in which vendors adapt faster."""
-    artifact = ModelArtifact.load(model)
-    data = replay(shipments, outcomes, artifact.profile, workers=workers)
-    split = time_split(data.posted_at, TrainConfig(train_share=1.0 - test_share, validation_share=0.0))
-    test = data.subset(split.test)
-    raw = np.asarray(artifact.raw_scores(test.features), dtype=np.float64)
-    evaluation = evaluate(test, raw, artifact.calibration, truth=Truth.read(truth) if truth else None)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "evaluation.json").write_bytes(
-        orjson.dumps(evaluation.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY)
-    )
-    (out / "report.html").write_text(
-        render_report(artifact.version, dict(artifact.manifest.training), evaluation)
-    )
-    print_evaluation(evaluation)
-    console.print(f"report: {out / 'report.html'}")
+cli.command("evaluate")(evaluate_command)
+cli.command("evaluate-worlds")(evaluate_worlds_command)
 
 
 @cli.command()

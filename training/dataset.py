@@ -39,6 +39,7 @@ class Dataset:
     inspected: npt.NDArray[np.bool_]
     found: npt.NDArray[np.bool_]
     selection_probability: npt.NDArray[np.float64]
+    selection_reason: npt.NDArray[np.str_]  # why an inspected item was selected; "" when not inspected
     destination: npt.NDArray[np.str_]
     mail_class: npt.NDArray[np.str_]
 
@@ -54,6 +55,7 @@ class Dataset:
             inspected=self.inspected[index],
             found=self.found[index],
             selection_probability=self.selection_probability[index],
+            selection_reason=self.selection_reason[index],
             destination=self.destination[index],
             mail_class=self.mail_class[index],
         )
@@ -67,6 +69,7 @@ class DatasetBuilder:
     inspected: list[bool] = field(default_factory=list)
     found: list[bool] = field(default_factory=list)
     propensity: list[float] = field(default_factory=list)
+    selection_reason: list[str] = field(default_factory=list)
     destination: list[str] = field(default_factory=list)
     mail_class: list[str] = field(default_factory=list)
 
@@ -83,6 +86,7 @@ class DatasetBuilder:
             self.found.append(outcome is not None and outcome.found_drugs)
             probability = outcome.selection_probability if outcome else None
             self.propensity.append(np.nan if probability is None else probability)
+            self.selection_reason.append((outcome.selection_reason or "unknown") if outcome else "")
 
     def build(self) -> Dataset:
         features = np.concatenate(self.features) if self.features else np.zeros((0, len(FEATURES)))
@@ -93,6 +97,7 @@ class DatasetBuilder:
             inspected=np.asarray(self.inspected, dtype=np.bool_),
             found=np.asarray(self.found, dtype=np.bool_),
             selection_probability=np.asarray(self.propensity, dtype=np.float64),
+            selection_reason=np.asarray(self.selection_reason, dtype=np.str_),
             destination=np.asarray(self.destination, dtype=np.str_),
             mail_class=np.asarray(self.mail_class, dtype=np.str_),
         )

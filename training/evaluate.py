@@ -1,7 +1,9 @@
 """Evaluation on the held-out test period: the model against random selection, the rules lane and the profile."""
 
+import csv
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -9,22 +11,30 @@ import numpy as np
 import numpy.typing as npt
 
 from model.artifact import Calibration
-from training.baselines import market_profile_score, rules_lane_score
+from training.baselines import TargetingRules, market_profile_score, rules_lane_score
 from training.dataset import Dataset
 from training.files import read_jsonl
 from training.metrics import (
     AtRate,
+    CalibrationQuality,
     at_rate,
+    calibration_quality,
     expected_calibration_error,
     pr_auc,
     random_at_rate,
     reliability_curve,
+    top_reliability_curve,
     top_share,
 )
+from training.propensity import PropensityEstimate, propensity_estimate
 from training.train import INSPECTION_RATES
 
 HEADLINE_RATE = 0.01
 BREAKDOWN_MIN_POSITIVES = 3
+GROUND_TRUTH = "ground truth"
+CONFIRMED_FINDINGS = (
+    "confirmed findings only: recall among confirmed findings, biased toward what the old policy selected"
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +58,11 @@ class Truth:
 
 @dataclass
 class Evaluation:
-    """Every figure of the evaluation report; `labels` says whether recall is against ground truth."""
+    """Every figure of the evaluation report; `labels` says whether recall is against ground truth.
+
+    `propensity` is the inverse-propensity estimate from the random lane's outcomes (None without random-lane
+    inspections); on real data it is the only recall figure that is not biased by the old policy.
+    """
 
     labels: str
     items: int
@@ -60,9 +74,17 @@ class Evaluation:
     rules_lane: list[AtRate]
     market_profile: list[AtRate]
     pr_auc: dict[str, float]
+    calibration: CalibrationQuality
     expected_calibration_error: float
     reliability: list[dict[str, float]]
+    reliability_top: list[dict[str, float]]
+    propensity: PropensityEstimate | None
+    rules: dict[str, Any]
     breakdowns: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def ground_truth(self) -> bool:
+        return self.labels == GROUND_TRUTH
 
     def headline(self, selector: str) -> AtRate:
         rows: list[AtRate] = getattr(self, selector)
@@ -72,10 +94,54 @@ class Evaluation:
         return asdict(self)
 
 
-def _labels(data: Dataset, truth: Truth | None) -> tuple[npt.NDArray[np.bool_], str]:
+SCORE_COLUMNS = ("item_id", "posted_at", "raw_score", "probability", "label", "inspected", "selection_reason")
+
+
+def write_scores(
+    path: Path,
+    data: Dataset,
+    raw_scores: npt.NDArray[np.float64],
+    calibration: Calibration,
+    truth: Truth | None,
+) -> None:
+    """Per-item scores as CSV: what was scored, when posted, the label evaluated against and the inspection."""
+    labels, _ = labels_of(data, truth)
+    probabilities = calibration.apply(raw_scores)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(SCORE_COLUMNS)
+        for i, item_id in enumerate(data.item_ids):
+            writer.writerow(
+                (
+                    item_id,
+                    datetime.fromtimestamp(data.posted_at[i], UTC).isoformat(),
+                    repr(float(raw_scores[i])),
+                    repr(float(probabilities[i])),
+                    int(labels[i]),
+                    int(data.inspected[i]),
+                    data.selection_reason[i],
+                )
+            )
+
+
+def labels_of(data: Dataset, truth: Truth | None) -> tuple[npt.NDArray[np.bool_], str]:
+    """The labels evaluation scores against, and what they are."""
     if truth is None:
-        return data.found.copy(), "confirmed findings (inspected items only; recall is over what was found)"
-    return np.array([truth.illicit.get(i, False) for i in data.item_ids], dtype=np.bool_), "ground truth"
+        return data.found.copy(), CONFIRMED_FINDINGS
+    return np.array([truth.illicit.get(i, False) for i in data.item_ids], dtype=np.bool_), GROUND_TRUTH
+
+
+def evaluation_period(data: Dataset, *, share: float, start: date | None = None) -> Dataset:
+    """The items to evaluate: posted from `start` (UTC midnight) when given, else the last `share` of the period.
+
+    What comes before is replayed too, so that party history is warm when the test period starts.
+    """
+    if start is not None:
+        return data.subset(data.posted_at >= datetime.combine(start, time(), UTC).timestamp())
+    if not len(data):
+        return data
+    first, last = float(data.posted_at.min()), float(data.posted_at.max())
+    return data.subset(data.posted_at >= first + (last - first) * (1.0 - share))
 
 
 def _breakdown(
@@ -110,10 +176,12 @@ def evaluate(
     truth: Truth | None = None,
     seed: int = 0,
     categories: Mapping[str, str] | None = None,
+    targeting_rules: TargetingRules | None = None,
 ) -> Evaluation:
     """Compare the model's ranking of `data` with the baselines at every inspection rate."""
-    labels, label_source = _labels(data, truth)
-    rules = rules_lane_score(data.features)
+    labels, label_source = labels_of(data, truth)
+    targeting_rules = targeting_rules or TargetingRules()
+    rules = rules_lane_score(data.features, data.destination, targeting_rules)
     market = market_profile_score(data.features)
     probabilities = calibration.apply(raw_scores)
 
@@ -137,8 +205,16 @@ def evaluate(
             "rules_lane": pr_auc(rules, labels),
             "market_profile": pr_auc(market, labels),
         },
+        calibration=calibration_quality(probabilities, labels),
         expected_calibration_error=expected_calibration_error(probabilities, labels),
         reliability=reliability_curve(probabilities, labels),
+        reliability_top=top_reliability_curve(raw_scores, probabilities, labels),
+        propensity=propensity_estimate(
+            data, {"model": raw_scores, "rules_lane": rules, "market_profile": market}, INSPECTION_RATES, seed
+        )
+        if (data.selection_reason == "random").any()
+        else None,
+        rules=targeting_rules.model_dump(mode="json"),
         breakdowns={
             "destination": _breakdown(data.destination, raw_scores, labels, seed),
             "mail_class": _breakdown(data.mail_class, raw_scores, labels, seed),

@@ -26,7 +26,7 @@ from training.metrics import (
     top_reliability_curve,
     top_share,
 )
-from training.propensity import PropensityEstimate, propensity_estimate
+from training.propensity import RANDOM_LANE, PropensityEstimate, propensity_estimate
 from training.train import INSPECTION_RATES
 
 HEADLINE_RATE = 0.01
@@ -168,6 +168,14 @@ def _breakdown(
     return sorted(rows, key=lambda row: -row["positives"])
 
 
+def _propensity(
+    data: Dataset, scores: dict[str, npt.NDArray[np.float64]], seed: int
+) -> PropensityEstimate | None:
+    if not (data.selection_reason == RANDOM_LANE).any():
+        return None
+    return propensity_estimate(data, scores, INSPECTION_RATES, seed)
+
+
 def evaluate(
     data: Dataset,
     raw_scores: npt.NDArray[np.float64],
@@ -209,11 +217,9 @@ def evaluate(
         expected_calibration_error=expected_calibration_error(probabilities, labels),
         reliability=reliability_curve(probabilities, labels),
         reliability_top=top_reliability_curve(raw_scores, probabilities, labels),
-        propensity=propensity_estimate(
-            data, {"model": raw_scores, "rules_lane": rules, "market_profile": market}, INSPECTION_RATES, seed
-        )
-        if (data.selection_reason == "random").any()
-        else None,
+        propensity=_propensity(
+            data, {"model": raw_scores, "rules_lane": rules, "market_profile": market}, seed
+        ),
         rules=targeting_rules.model_dump(mode="json"),
         breakdowns={
             "destination": _breakdown(data.destination, raw_scores, labels, seed),

@@ -74,7 +74,12 @@ class ScenarioConfig:
     inspection_rate: float = 0.003
     random_share_of_capacity: float = 0.2
     intelligence_share_of_capacity: float = 0.3
-    intelligence_recall: float = 0.2
+    tips_per_vendor_week: float = 0.15
+    false_tips_per_week: float = 1.0
+    tip_days: int = 10
+    screening_share: float = 0.15
+    screening_sensitivity: float = 0.5
+    screening_false_positive_rate: float = 0.01
     rule_destinations: tuple[str, ...] = DEFAULT_RULE_DESTINATIONS
     rule_weight_g: tuple[float, float] = (10.0, 250.0)
     finding_mix: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_FINDING_MIX))
@@ -96,7 +101,19 @@ class ScenarioConfig:
                     self.random_share_of_capacity + self.intelligence_share_of_capacity <= 1.0,
                     "random and intelligence shares of capacity add up to at most 1",
                 ),
-                (0.0 <= self.intelligence_recall <= 1.0, "intelligence_recall must be in [0, 1]"),
+                (self.tips_per_vendor_week >= 0 and self.false_tips_per_week >= 0, "tip rates must be >= 0"),
+                (self.tip_days >= 1, "tip_days must be at least 1"),
+                (
+                    all(
+                        0.0 <= p <= 1.0
+                        for p in (
+                            self.screening_share,
+                            self.screening_sensitivity,
+                            self.screening_false_positive_rate,
+                        )
+                    ),
+                    "screening share, sensitivity and false-positive rate must be in [0, 1]",
+                ),
                 (0.0 <= self.adaptation_probability <= 1.0, "adaptation_probability must be in [0, 1]"),
                 (len(self.weekday_volume) == 7, "weekday_volume needs one factor per weekday"),
                 (self.vendor_weekly_items > 0, "vendor_weekly_items must be positive"),

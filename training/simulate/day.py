@@ -23,12 +23,14 @@ DAY_SECONDS = 86_400
 
 @dataclass(frozen=True)
 class DayPlan:
-    """What the coordinator decides before a day is built: its date, licit volume, vendor items, first serial."""
+    """What the coordinator decides before a day is built: its date, licit volume, vendor items, first serial,
+    and the tips in force."""
 
     offset: int
     licit_count: int
     illicit: list[SimItem]
     first_serial: int
+    tips: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -77,7 +79,9 @@ class DayBuilder:
     def _inspect(
         self, rng: np.random.Generator, plan: DayPlan, items: list[SimItem], hits: list[bool], clock: DayClock
     ) -> DayResult:
-        selections, probabilities = self._policy.select(rng, hits, [item.truth["illicit"] for item in items])
+        selections, probabilities = self._policy.select(
+            rng, [item.shipment for item in items], hits, [item.truth["illicit"] for item in items], plan.tips
+        )
         inspected = {s.index for s in selections}
         for index, (item, hit, probability) in enumerate(
             zip(items, hits, probabilities.tolist(), strict=True)

@@ -18,6 +18,7 @@ from training.simulate.clock import DayClock, expected_items
 from training.simulate.config import ScenarioConfig
 from training.simulate.day import DayBuilder, DayPlan, DayResult, build_in_worker, start_worker
 from training.simulate.illicit import IllicitTraffic
+from training.simulate.intelligence import TipDesk
 from training.simulate.summary import SimulationSummary, Tally
 from training.simulate.writer import SUMMARY_FILE, RunWriter
 
@@ -53,6 +54,7 @@ class _Coordinator:
         self.illicit = IllicitTraffic(config, profile, np.random.default_rng([config.seed, ILLICIT_STREAM]))
         self.serial = int(np.random.default_rng([config.seed, SERIAL_STREAM]).integers(SERIAL_SPACE))
         self.tally = Tally()
+        self.tips = TipDesk(config)
 
     def plan(self, offset: int) -> DayPlan:
         """Let vendors react to what they learnt, then fix the day's volume, vendor items and first serial."""
@@ -64,7 +66,8 @@ class _Coordinator:
         )
         licit_count = int(np.random.default_rng([config.seed, VOLUME_STREAM, offset]).poisson(expected))
         illicit = self.illicit.day(clock, licit_count)
-        plan = DayPlan(offset, licit_count, illicit, self.serial)
+        active = [(v.vendor_id, v.habits.identities) for v in self.illicit.vendors if v.active]
+        plan = DayPlan(offset, licit_count, illicit, self.serial, self.tips.day(clock.day, active))
         self.serial = (self.serial + licit_count + len(illicit)) % SERIAL_SPACE
         return plan
 
@@ -89,6 +92,7 @@ class _Coordinator:
             "adaptations": len(self.illicit.adaptations),
             **{f"adaptations_{kind}": count for kind, count in sorted(kinds.items())},
             "adaptation_events": self.illicit.adaptations,
+            "tips": self.tips.log,
         }
 
 

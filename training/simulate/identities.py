@@ -1,4 +1,4 @@
-"""Plausible people and businesses per country, and the fake-but-authentic-looking identities vendors use."""
+"""Plausible people and businesses per country, as licit senders and addressees and as the identities vendors use."""
 
 import unicodedata
 from typing import Any
@@ -135,14 +135,8 @@ def business(rng: Rng, country: str, city: int | None = None) -> PartyDict:
     return {"business_name": business_name(rng, country), **party}
 
 
-def vendor_identity(rng: Rng, country: str, city: int, style: str) -> PartyDict:
-    """A fake sender as a vendor writes it: a private person, a small shop, or a name without an address.
-
-    The address is plausible for the area the vendor works from, never the vendor's own.
-    """
-    if style == "business":
-        return business(rng, country, city)
-    party = person(rng, country, city)
-    if style == "name_only":
-        return {"name": party["name"], "country": country}
-    return party
+def email_address(rng: Rng, name: str) -> str:
+    """An e-mail address made of a person's name, as licit addressees carry them (first.last@provider)."""
+    first, _, last = name.partition(" ")
+    provider = _MAIL_PROVIDERS[int(rng.integers(len(_MAIL_PROVIDERS)))]
+    return f"{ascii_fold(first)}.{ascii_fold(last)}@{provider}"

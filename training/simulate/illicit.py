@@ -1,16 +1,34 @@
 """Illicit items: each day's vendor orders as postal items, and the vendors' reaction to seizures."""
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from model.market_profile import WEIGHT_BAND_EDGES_G, WEIGHT_BANDS, MarketProfile
-from training.simulate.clock import DayClock
+from training.simulate.clock import CLOSED_ON_SUNDAY, HOUR_PROBABILITIES, DayClock
 from training.simulate.config import ScenarioConfig
-from training.simulate.identities import Rng, person
-from training.simulate.records import Record, SimItem, content_line, declaration, needs_declaration, pick
-from training.simulate.vendors import ADAPTATIONS, Buyer, OriginMarket, Vendor, adapt, category_of, new_vendor
+from training.simulate.declarations import (
+    net_share,
+    private_declaration,
+    seller_declaration,
+    webshop_declaration,
+)
+from training.simulate.identities import PartyDict, Rng, business, email_address, person
+from training.simulate.records import Record, SimItem, needs_declaration, pick
+from training.simulate.segments import PARCEL_CATEGORY_MIX_ABROAD
+from training.simulate.senders import HABIT_KEPT, NAME_ONLY_SHARE, hidden_sender, office_id
+from training.simulate.vendors import (
+    ADAPTATIONS,
+    Buyer,
+    Habits,
+    OriginMarket,
+    Vendor,
+    adapt,
+    category_of,
+    new_vendor,
+)
 
 BAND_EDGES_G = (0.0, *WEIGHT_BAND_EDGES_G, 4_000.0)
 WHOLESALE_MIN_BAND = WEIGHT_BANDS.index("250-500g")
@@ -19,6 +37,9 @@ LETTER_MAX_G = 2000.0
 PARCEL_MIN_G = 100.0
 # Vendors write one sender identity on most items and keep the others for a change of scenery.
 MAIN_IDENTITY_SHARE = 0.7
+# Dealers who buy wholesale have it sent to a business name half the time.
+DEALER_BUSINESS_SHARE = 0.5
+SUNDAY = 6
 
 
 class IllicitTraffic:
@@ -70,7 +91,7 @@ class IllicitTraffic:
                 self.exited += 1
             elif rng.random() < config.adaptation_probability:
                 kind = pick(rng, {k: config.adaptation_weights.get(k, 0.0) for k in ADAPTATIONS})
-                adapt(rng, vendor, kind, identity, self._home)
+                rotation = adapt(rng, vendor, kind, identity, self._home)
                 self.adaptations.append(
                     {
                         "vendor_id": vendor_id,
@@ -78,6 +99,7 @@ class IllicitTraffic:
                         "kind": kind,
                         "habit_version": vendor.habits.version,
                         "seized_identity": identity,
+                        **({"rotation": rotation} if rotation else {}),
                     }
                 )
         arrivals = int(rng.poisson(config.vendor_entry_per_week / 7 * self._initial))
@@ -122,31 +144,62 @@ class IllicitTraffic:
             mail_class = "C"
         elif mail_class == "C" and weight_g < PARCEL_MIN_G:
             mail_class = "U"
-        channel = "counter" if mail_class != "U" and habits.channel == "mailbox" else habits.channel
+        channel, postage, second = self._posting(clock, habits, mail_class)
         identity = min(int(rng.geometric(MAIN_IDENTITY_SHARE)) - 1, len(habits.identities) - 1)
-        second = int(np.searchsorted(habits.hours, rng.random())) * 3600 + int(rng.integers(3600))
+        abroad = buyer.country != self._home
         shipment: Record = {
             "item_id": "",
             "mail_class": mail_class,
-            "mail_category": "A",
-            "service": "tracked"
-            if mail_class != "U" or habits.tracked.get(buyer.country, True)
-            else "untracked",
+            "mail_category": pick(rng, PARCEL_CATEGORY_MIX_ABROAD) if mail_class == "C" and abroad else "A",
+            "service": self._kept(habits.service[mail_class], habits.spec.service_by_class.get(mail_class)),
             "gross_weight_kg": round(weight_g / 1000.0, 3),
             "posting": {
                 "posted_at": clock.timestamp(second),
                 "country": self._home,
                 "channel": channel,
-                "office_id": habits.offices[int(rng.integers(len(habits.offices)))],
-                "postage_method": habits.postage,
+                "office_id": office_id(
+                    self._home, channel, habits.area, habits.account, habits.boxes[int(rng.integers(2))]
+                ),
+                "postage_method": postage,
             },
-            "sender": habits.identities[identity],
+            "sender": self._sender(habits, identity, mail_class),
             "addressee": buyer.party,
         }
-        if needs_declaration(self._home, buyer.country) and habits.declared != "none":
-            shipment["declaration"] = self._declaration(vendor, weight_g)
+        declared = self._kept(habits.declared, habits.spec.declared_mix)
+        if needs_declaration(self._home, buyer.country) and declared != "none":
+            shipment["declaration"] = self._declaration(habits, declared, weight_g)
         truth = self._truth(clock, vendor, buyer, category, wholesale, weight_g, identity)
         return SimItem(second, shipment, truth)
+
+    def _kept(self, habit: str, mix: Mapping[str, float] | None) -> str:
+        """The vendor's habit on most items; otherwise what any sender of the imitated segment would do."""
+        return habit if mix is None or self._rng.random() < HABIT_KEPT else pick(self._rng, mix)
+
+    def _posting(self, clock: DayClock, habits: Habits, mail_class: str) -> tuple[str, str, int]:
+        """Channel, postage method and local posting second of one item."""
+        rng, spec = self._rng, habits.spec
+        channel = self._kept(habits.channel[mail_class], spec.channel_by_class.get(mail_class))
+        if clock.weekday == SUNDAY:
+            channel = CLOSED_ON_SUNDAY.get(channel, channel)
+        allowed = spec.postage_by_channel.get(channel, {"online_label": 1.0})
+        postage = habits.postage.get(channel, "")
+        postage = postage if postage in allowed and rng.random() < HABIT_KEPT else pick(rng, allowed)
+        hours = habits.hours.get(channel)
+        if hours is None:
+            hours = np.cumsum(HOUR_PROBABILITIES[channel])
+        second = int(np.searchsorted(hours, rng.random())) * 3600 + int(rng.integers(3600))
+        return channel, postage, min(second, 86_399)
+
+    def _sender(self, habits: Habits, identity: int, mail_class: str) -> PartyDict:
+        """The identity as written on the item: letters of anonymous vendors (and some private-looking ones)
+        carry a bare name or no sender at all, as private letters do."""
+        party = habits.identities[identity]
+        rng = self._rng
+        if mail_class != "U":
+            return party
+        if habits.style == "anonymous" or rng.random() < habits.spec.anonymous_share:
+            return hidden_sender(party, rng.random() < NAME_ONLY_SHARE)
+        return party
 
     def _truth(
         self,
@@ -183,7 +236,13 @@ class IllicitTraffic:
         if known and rng.random() < comeback:
             return known[int(rng.integers(len(known)))]
         self._buyers += 1
-        buyer = Buyer(f"B{self._buyers:06d}", person(rng, destination), destination, wholesale)
+        if wholesale and rng.random() < DEALER_BUSINESS_SHARE:
+            party = business(rng, destination)
+        else:
+            party = person(rng, destination)
+            if rng.random() < vendor.habits.spec.email_share:
+                party["email"] = email_address(rng, party["name"])
+        buyer = Buyer(f"B{self._buyers:06d}", party, destination, wholesale)
         vendor.buyers.append(buyer)
         return buyer
 
@@ -198,13 +257,15 @@ class IllicitTraffic:
         band = min(band, len(WEIGHT_BANDS) - 1)
         return float(rng.uniform(max(5.0, BAND_EDGES_G[band]), BAND_EDGES_G[band + 1]))
 
-    def _declaration(self, vendor: Vendor, weight_g: float) -> Record:
-        rng, habits = self._rng, vendor.habits
-        description, hs_code = habits.cover_story
-        value = 0.0 if habits.declared == "documents" else round(float(rng.uniform(5, 30)), 2)
-        with_code = habits.style == "small_shop" and habits.declared == "sale_of_goods"
-        line = content_line(description, value, weight_g * 0.0007, hs_code if with_code else None)
-        return declaration(habits.declared, [line])
+    def _declaration(self, habits: Habits, category: str, weight_g: float) -> Record:
+        """A declaration written as the imitated segment writes its own."""
+        rng = self._rng
+        net_kg = weight_g / 1000.0 * net_share(rng)
+        if habits.shop is not None:
+            return webshop_declaration(rng, category, net_kg, habits.shop.products, habits.shop.origin)
+        if habits.style == "small_shop":
+            return seller_declaration(rng, category, net_kg)
+        return private_declaration(rng, category, net_kg)
 
 
 def _quantity(rng: Rng, category: str, weight_g: float) -> tuple[float, str]:

@@ -5,33 +5,40 @@ from typing import Any
 
 import numpy as np
 
-from training.simulate.catalogue import (
-    DOCUMENT_DESCRIPTIONS,
-    GIFT_DESCRIPTIONS,
-    RETURN_DESCRIPTIONS,
-    SELLER_DESCRIPTIONS,
-)
 from training.simulate.clock import CHANNELS, CLOSED_ON_SUNDAY, HOUR_PROBABILITIES, DayClock, seconds_in_hours
 from training.simulate.config import ScenarioConfig
-from training.simulate.identities import PartyDict, PersonPool, Rng, business
-from training.simulate.records import (
-    Record,
-    SimItem,
-    content_line,
-    cumulative,
-    declaration,
-    draw,
-    needs_declaration,
+from training.simulate.declarations import (
+    net_share,
+    private_declaration,
+    seller_declaration,
+    webshop_declaration,
 )
-from training.simulate.segments import MAIL_CLASSES, SEGMENTS, SegmentSpec, joint_table
-from training.simulate.senders import HABIT_KEPT, POSTAGE_METHODS, SenderPool, build_sender_pool, office_area
+from training.simulate.identities import PartyDict, PersonPool, Rng, business
+from training.simulate.records import Record, SimItem, cumulative, draw, needs_declaration
+from training.simulate.segments import (
+    MAIL_CLASSES,
+    PARCEL_CATEGORY_MIX_ABROAD,
+    SEGMENTS,
+    SegmentSpec,
+    joint_table,
+)
+from training.simulate.senders import (
+    HABIT_KEPT,
+    NAME_ONLY_SHARE,
+    POSTAGE_METHODS,
+    SenderPool,
+    build_sender_pool,
+    hidden_sender,
+    office_area,
+    office_id,
+)
 
 SUNDAY = 6
 LETTER_MAX_G = 2000.0
 RETURN_CENTRES_PER_COUNTRY = 12
 CONTACTS_PER_SENDER = 3
-PARCEL_CATEGORIES = ("A", "B", "C")
-PARCEL_CATEGORY_ABROAD = np.cumsum([0.6, 0.25, 0.15])[:-1]
+PARCEL_CATEGORIES = tuple(PARCEL_CATEGORY_MIX_ABROAD)
+PARCEL_CATEGORY_ABROAD = np.cumsum(list(PARCEL_CATEGORY_MIX_ABROAD.values()))[:-1]
 HOUR_TABLE = np.cumsum(np.array([HOUR_PROBABILITIES[c] for c in CHANNELS]), axis=1)
 SERVICES = ("untracked", "tracked", "registered", "insured")
 SENDER_POOL_SIZES = {"webshop": (1 / 60, 0.9), "seller": (1 / 5, 0.5), "business_mail": (1 / 100, 1.0)}
@@ -142,7 +149,7 @@ class LicitTraffic:
                     "posted_at": clock.timestamp(second),
                     "country": home,
                     "channel": channel_name,
-                    "office_id": _office(home, channel_name, area, account, box),
+                    "office_id": office_id(home, channel_name, area, account, box),
                     "postage_method": POSTAGE_METHODS[post],
                 },
                 "sender": sender_party,
@@ -197,9 +204,12 @@ class LicitTraffic:
             people = self._people.sample(rng, count, skew=1.3)
             parties = self._people.parties(people)
             anonymous = (rng.random(count) < spec.anonymous_share) & (classes == 0)
+            name_only = rng.random(count) < NAME_ONLY_SHARE
             senders = [
-                ({"country": self._home} if hidden else party, office_area(party), "", person)
-                for party, hidden, person in zip(parties, anonymous.tolist(), people.tolist(), strict=True)
+                (hidden_sender(party, bare) if hidden else party, office_area(party), "", person)
+                for party, hidden, bare, person in zip(
+                    parties, anonymous.tolist(), name_only.tolist(), people.tolist(), strict=True
+                )
             ]
             return senders, channel, draw(rng, tables.postage, channel)
         chosen = pool.sample(rng, count)
@@ -252,49 +262,17 @@ class LicitTraffic:
         category = tables.declared_levels[int(draw(rng, tables.declared, np.zeros(1, np.int64))[0])]
         if category == "none":
             return None
-        net = weight_kg * 0.85
+        net = weight_kg * net_share(rng)
         if spec.sender_kind == "webshop":
-            return self._webshop_declaration(rng, category, sender, net)
-        if category == "documents":
-            return declaration(category, [content_line(str(rng.choice(DOCUMENT_DESCRIPTIONS)), 0.0, net)])
-        if category == "returned_goods":
-            line = content_line(str(rng.choice(RETURN_DESCRIPTIONS)), float(rng.lognormal(3.8, 0.6)), net)
-            return declaration(category, [line])
+            pool = self._pools["webshop"]
+            return webshop_declaration(rng, category, net, pool.products[sender], pool.origins[sender])
         if spec.sender_kind == "seller":
-            description, hs_code = SELLER_DESCRIPTIONS[int(rng.integers(len(SELLER_DESCRIPTIONS)))]
-            line = content_line(
-                description, float(rng.lognormal(3.2, 0.7)), net, hs_code if rng.random() < 0.5 else None
-            )
-            return declaration(category, [line], "Handmade items" if category == "other" else None)
-        description = (
-            "Commercial sample" if category == "commercial_sample" else str(rng.choice(GIFT_DESCRIPTIONS))
-        )
-        return declaration(category, [content_line(description, float(rng.lognormal(2.8, 0.6)), net)])
-
-    def _webshop_declaration(self, rng: Rng, category: str, sender: int, net_kg: float) -> Record:
-        pool = self._pools["webshop"]
-        products = pool.products[sender]
-        picks = rng.choice(len(products), size=min(len(products), int(rng.integers(1, 4))), replace=False)
-        chosen = [products[int(i)] for i in picks]
-        total_g = sum(p.weight_g for p in chosen)
-        lines = [
-            content_line(p.description, p.value_eur, net_kg * p.weight_g / total_g, p.hs_code)
-            | {"origin_country": pool.origins[sender]}
-            for p in chosen
-        ]
-        return declaration(category, lines)
+            return seller_declaration(rng, category, net)
+        return private_declaration(rng, category, net)
 
 
 def _spec(kind: str) -> SegmentSpec:
     return next(spec for spec in SEGMENTS if spec.sender_kind == kind)
-
-
-def _office(country: str, channel: str, area: str, account: str, box: int) -> str:
-    if channel == "business_pickup":
-        return f"{country}-BP-{account or area}"
-    if channel == "counter":
-        return f"{country}-PO-{area}"
-    return f"{country}-{'MB' if channel == 'mailbox' else 'PL'}-{area}-{box}"
 
 
 def licit_truth(day: str, segment: str) -> dict[str, Any]:

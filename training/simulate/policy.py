@@ -2,19 +2,25 @@
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from training.simulate.clock import DayClock
 from training.simulate.config import ScenarioConfig
 from training.simulate.identities import Rng
+from training.simulate.intelligence import intelligence_lane
 from training.simulate.records import Record, pick
 
 RULE_CATEGORIES = frozenset({None, "gift", "documents"})
 FINDINGS_THAT_STOP_DELIVERY = frozenset({"seized", "inconclusive"})
 INSPECTION_HOURS = (8, 17)
+# An officer files the inspection record minutes to hours later; an inconclusive find waits for the lab.
+RECORDING_DELAY_MINUTES = (5.0, 240.0)
+LAB_DELAY_DAYS = (3.0, 14.0)
+DAY_SECONDS = 86_400
 
 
 @dataclass(frozen=True)
@@ -59,10 +65,10 @@ class Selection:
 class InspectionPolicy:
     """An intelligence lane, then the rules lane, then a uniform random draw, each within its share of capacity.
 
-    The intelligence lane stands for what item data does not show: tips, detection dogs and X-ray screening
-    of letter streams. It catches each illicit item with probability `intelligence_recall` and fills the
-    rest of its capacity with false alarms drawn from licit items. Its selections are labelled "manual" and
-    carry no selection probability, since they depend on more than the item's data.
+    The intelligence lane stands for what item data does not show: tips about a sender and X-ray or dog
+    screening of letters (`intelligence.py`), noisy signals, never the truth. Its selections are labelled
+    "manual" and carry no selection probability, since they depend on more than the item's data. Capacity it
+    leaves unused goes to the random lane.
 
     Each day is decided on its own (randomised rounding of the capacities), so days can be built in parallel.
     """
@@ -71,43 +77,39 @@ class InspectionPolicy:
         self.rules = RulesLane.of(config)
         self._config = config
 
-    def _intelligence(self, rng: Rng, illicit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(selected indices, probability of selection per item) of the intelligence lane."""
-        total = len(illicit)
-        capacity = _rounded(rng, self._config.intelligence_capacity * total)
-        guilty = np.flatnonzero(illicit)
-        tipped = guilty[rng.random(len(guilty)) < self._config.intelligence_recall][:capacity]
-        innocent = np.flatnonzero(~illicit)
-        false_alarms = rng.choice(innocent, size=min(len(innocent), capacity - len(tipped)), replace=False)
-        probabilities = np.full(total, len(false_alarms) / len(innocent) if len(innocent) else 0.0)
-        probabilities[guilty] = self._config.intelligence_recall
-        return np.concatenate([tipped, false_alarms]).astype(np.int64), probabilities
-
     def select(
-        self, rng: Rng, hits: Sequence[bool], illicit: Sequence[bool]
+        self,
+        rng: Rng,
+        shipments: Sequence[Mapping[str, Any]],
+        hits: Sequence[bool],
+        illicit: Sequence[bool],
+        tips: frozenset[str],
     ) -> tuple[list[Selection], np.ndarray]:
         """The day's inspections and every item's probability of being inspected.
 
         After the intelligence lane, the rules lane inspects k of the H rule hits left, uniformly; the random
-        lane then draws m of the N' items left. A rule hit not tipped is inspected with probability
-        k/H + (1 - k/H) m/N', any other item with m/N'.
+        lane then draws m of the N' items left. A rule hit the intelligence lane left is inspected with
+        probability k/H + (1 - k/H) m/N', any other item with m/N'.
         """
-        total = len(hits)
-        by_tip, tip_p = self._intelligence(rng, np.asarray(illicit, dtype=bool))
+        config, total = self._config, len(hits)
+        lane = intelligence_lane(
+            rng, config, shipments, np.asarray(illicit, dtype=bool), tips,
+            _rounded(rng, config.intelligence_capacity * total),
+        )  # fmt: skip
         tipped = np.zeros(total, dtype=bool)
-        tipped[by_tip] = True
+        tipped[lane.indices] = True
         held = np.flatnonzero(np.asarray(hits, dtype=bool) & ~tipped)
-        rule_count = min(len(held), _rounded(rng, self._config.rule_capacity * total))
+        rule_count = min(len(held), _rounded(rng, config.rule_capacity * total))
         by_rule = rng.choice(held, size=rule_count, replace=False)
         rest = np.setdiff1d(np.flatnonzero(~tipped), by_rule, assume_unique=True)
-        random_count = min(len(rest), _rounded(rng, self._config.random_capacity * total))
+        random_count = min(len(rest), _rounded(rng, config.random_capacity * total) + lane.unused)
         by_chance = rng.choice(rest, size=random_count, replace=False)
         rule_p = rule_count / len(held) if len(held) else 0.0
         random_p = random_count / len(rest) if len(rest) else 0.0
         lanes = np.full(total, random_p)
         lanes[held] = rule_p + (1.0 - rule_p) * random_p
-        probabilities = tip_p + (1.0 - tip_p) * lanes
-        chosen = [Selection(int(i), "manual", None) for i in by_tip]
+        probabilities = lane.probabilities + (1.0 - lane.probabilities) * lanes
+        chosen = [Selection(int(i), "manual", None) for i in lane.indices]
         chosen += [Selection(int(i), "rule", float(probabilities[i])) for i in by_rule]
         chosen += [Selection(int(i), "random", float(probabilities[i])) for i in by_chance]
         return sorted(chosen, key=lambda s: s.index), probabilities
@@ -129,10 +131,20 @@ class InspectionPolicy:
         if record["result"] in ("seized", "controlled_delivery"):
             record["substance_category"] = truth["category"]
             record["quantity"] = _estimate(rng, truth["quantity"], truth["unit"])
+        record["recorded_at"] = self._recorded_at(rng, inspected.epoch(second), record["result"])
         record["selection_reason"] = selection.reason
         if selection.probability is not None:
             record["selection_probability"] = selection.probability
         return record, inspected.epoch(second)
+
+    def _recorded_at(self, rng: Rng, inspected_epoch: float, result: str) -> str:
+        """When the record reached the service: minutes after the inspection, days for a lab result."""
+        if result == "inconclusive":
+            delay = DAY_SECONDS * float(rng.uniform(*LAB_DELAY_DAYS))
+        else:
+            delay = 60.0 * float(rng.uniform(*RECORDING_DELAY_MINUTES))
+        moment = datetime.fromtimestamp(round(inspected_epoch + delay), ZoneInfo(self._config.timezone))
+        return moment.isoformat(timespec="seconds")
 
     def _result(self, rng: Rng, truth: Mapping[str, Any]) -> str:
         if rng.random() < self._config.not_presented_share:

@@ -9,6 +9,8 @@ from training.simulate.config import ScenarioConfig
 MAIL_CLASSES: tuple[str, ...] = ("U", "C", "E")
 EMS_DOMESTIC_FACTOR = 0.1
 RAKING_ROUNDS = 200
+# Parcels abroad go priority (A), SAL (B) or surface (C); items at home and other classes go A.
+PARCEL_CATEGORY_MIX_ABROAD: dict[str, float] = {"A": 0.6, "B": 0.25, "C": 0.15}
 
 Mix = dict[str, float]
 
@@ -136,6 +138,7 @@ SEGMENTS: tuple[SegmentSpec, ...] = (
     ),
 )
 SEGMENT_NAMES: tuple[str, ...] = tuple(s.name for s in SEGMENTS)
+SEGMENT_BY_NAME: dict[str, SegmentSpec] = {s.name: s for s in SEGMENTS}
 
 
 def joint_table(config: ScenarioConfig) -> tuple[list[tuple[int, str, str]], np.ndarray]:

@@ -15,11 +15,29 @@ SECTOR_NAMES: tuple[str, ...] = tuple(SECTORS)
 # Where the goods of each sector were made, for the CN23 origin box.
 SECTOR_ORIGIN = {"electronics": "CN", "toys": "CN", "fashion": "TR", "cosmetics": "FR"}
 HABIT_KEPT = 0.9
+# Of the private letters without a sender address, the share that still carries the sender's name.
+NAME_ONLY_SHARE = 0.35
 
 
 def office_area(party: PartyDict) -> str:
     """The first four characters of the sender's postcode, which names the nearby office or mailbox."""
     return str(party.get("postcode", "0000")).replace(" ", "")[:4]
+
+
+def hidden_sender(party: PartyDict, keep_name: bool) -> PartyDict:
+    """The sender box of a letter posted without a sender address: the bare name, or nothing at all."""
+    if keep_name and party.get("name"):
+        return {"name": party["name"], "country": party["country"]}
+    return {"country": party["country"]}
+
+
+def office_id(country: str, channel: str, area: str, account: str, box: int) -> str:
+    """The posting office: a business pickup account, a post office counter, or a numbered box or locker."""
+    if channel == "business_pickup":
+        return f"{country}-BP-{account or area}"
+    if channel == "counter":
+        return f"{country}-PO-{area}"
+    return f"{country}-{'MB' if channel == 'mailbox' else 'PL'}-{area}-{box}"
 
 
 @dataclass(frozen=True)

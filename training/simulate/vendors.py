@@ -6,29 +6,26 @@ import numpy as np
 
 from model.market_profile import WEIGHT_BANDS, CorridorProfile, MarketProfile
 from model.taxonomy import DrugCategory
+from training.simulate.catalogue import SECTORS, Product
 from training.simulate.clock import HOUR_PROBABILITIES
-from training.simulate.identities import PartyDict, Rng, person, vendor_identity
+from training.simulate.identities import PartyDict, Rng, business, person
 from training.simulate.places import locale_for
 from training.simulate.records import pick
+from training.simulate.rotation import rotated_identity
+from training.simulate.segments import MAIL_CLASSES, SEGMENT_BY_NAME, SegmentSpec
+from training.simulate.senders import SECTOR_NAMES, SECTOR_ORIGIN, office_area
 
-STYLES = {"private_letter": 0.5, "small_shop": 0.35, "anonymous": 0.15}
-CHANNEL_BY_STYLE = {
-    "private_letter": {"mailbox": 0.8, "counter": 0.2},
-    "small_shop": {"parcel_locker": 0.6, "counter": 0.4},
-    "anonymous": {"mailbox": 1.0},
+# Each vendor poses as one kind of licit sender and draws its habits from that segment's own mixes.
+PERSONAS = {"private_letter": 0.35, "small_shop": 0.29, "webshop": 0.14, "returns": 0.1, "anonymous": 0.12}
+SEGMENT_OF_PERSONA = {
+    "private_letter": "private",
+    "small_shop": "small_seller",
+    "webshop": "webshop",
+    "returns": "returns",
+    "anonymous": "private",
 }
-POSTAGE_BY_CHANNEL = {"mailbox": "stamps", "counter": "stamps", "parcel_locker": "online_label"}
-DECLARED_BY_STYLE = {
-    "private_letter": {"gift": 0.45, "documents": 0.35, "none": 0.2},
-    "small_shop": {"sale_of_goods": 0.5, "gift": 0.3, "commercial_sample": 0.2},
-    "anonymous": {"none": 0.6, "gift": 0.4},
-}
-IDENTITY_STYLE = {"private_letter": "private", "small_shop": "business", "anonymous": "name_only"}
-COVER_STORIES: tuple[tuple[str, str], ...] = (
-    ("Birthday card", "490900"), ("Greeting card", "490900"), ("Gift", "950300"), ("Documents", "490199"),
-    ("Photos", "491191"), ("Cosmetics sample", "330499"), ("Tea", "090230"), ("Jewellery", "711719"),
-    ("Accessories", "392690"), ("Bath salts", "330730"), ("Vitamins", "210690"), ("Stickers", "491110"),
-)  # fmt: skip
+# Small sellers write a trading name on this share of their items, as licit sellers do (senders.py).
+SHOP_BUSINESS_SHARE = 0.4
 ADAPTATIONS = ("identity", "posting_place", "packaging")
 DESTINATION_CONCENTRATION = 5.0
 CATEGORY_CONCENTRATION = 1.5
@@ -77,24 +74,43 @@ class Buyer:
     wholesale: bool
 
 
+@dataclass(frozen=True)
+class ShopFront:
+    """The catalogue of a vendor posing as a webshop: the products it declares and their origin."""
+
+    products: tuple[Product, ...]
+    origin: str
+
+
 @dataclass
 class Habits:
-    """What a vendor does the same way every time, until a seizure makes it change."""
+    """What a vendor does the same way every time, until a seizure makes it change.
+
+    Channel, postage and service are kept per mail class and drawn from the imitated segment's mixes; on
+    `HABIT_KEPT` of its items the vendor follows them, on the others it posts like any sender of the segment.
+    """
 
     style: str
     identities: list[PartyDict]
-    channel: str
-    postage: str
     posting_city: int
-    offices: list[str]
-    hours: np.ndarray
+    area: str
+    account: str
+    boxes: list[int]
+    channel: dict[str, str]
+    postage: dict[str, str]
+    service: dict[str, str]
+    hours: dict[str, np.ndarray]
     weekdays: np.ndarray
     mail_class: dict[str, str]
-    tracked: dict[str, bool]
     declared: str
-    cover_story: tuple[str, str]
+    shop: ShopFront | None
     bands: dict[str, int]
     version: int = 0
+
+    @property
+    def spec(self) -> SegmentSpec:
+        """The licit segment the vendor imitates."""
+        return SEGMENT_BY_NAME[SEGMENT_OF_PERSONA[self.style]]
 
 
 @dataclass
@@ -142,68 +158,93 @@ def new_vendor(rng: Rng, vendor_id: str, market: OriginMarket, home: str, mean_w
 
 
 def _new_habits(rng: Rng, market: OriginMarket, home: str, categories: list[str]) -> Habits:
-    style = pick(rng, STYLES)
+    style = pick(rng, PERSONAS)
+    spec = SEGMENT_BY_NAME[SEGMENT_OF_PERSONA[style]]
     city = int(rng.integers(len(locale_for(home).cities)))
-    channel = pick(rng, CHANNEL_BY_STYLE[style])
     posting_days = int(min(rng.integers(2, 5), np.count_nonzero(market.weekday_mix)))
     preferred_days = rng.choice(7, size=posting_days, replace=False, p=market.weekday_mix)
     weekdays = 0.15 * market.weekday_mix + 0.85 * np.isin(np.arange(7), preferred_days) / len(preferred_days)
-    mail_class = {d: pick(rng, c.mail_class_mix or {"U": 1.0}) for d, c in market.corridors.items()}
-    return Habits(
+    declared = pick(rng, spec.declared_mix)
+    habits = Habits(
         style=style,
-        identities=[
-            vendor_identity(rng, home, city, IDENTITY_STYLE[style]) for _ in range(rng.integers(1, 4))
-        ],
-        channel=channel,
-        postage=POSTAGE_BY_CHANNEL[channel],
+        identities=[_identity(rng, home, city, style) for _ in range(rng.integers(1, 4))],
         posting_city=city,
-        offices=_offices(rng, home, city, channel),
-        hours=_preferred_hours(rng, channel),
+        area="",
+        account="",
+        boxes=[],
+        channel={},
+        postage={},
+        service={m: pick(rng, spec.service_by_class.get(m, {"tracked": 1.0})) for m in MAIL_CLASSES},
+        hours={},
         weekdays=weekdays / weekdays.sum(),
-        mail_class=mail_class,
-        tracked={d: m != "U" or rng.random() < 0.3 for d, m in mail_class.items()},
-        declared=pick(rng, DECLARED_BY_STYLE[style]),
-        cover_story=COVER_STORIES[int(rng.integers(len(COVER_STORIES)))],
+        mail_class={d: pick(rng, c.mail_class_mix or {"U": 1.0}) for d, c in market.corridors.items()},
+        declared=declared,
+        shop=_shop_front(rng, home) if style == "webshop" else None,
         bands={c: int(rng.choice(len(WEIGHT_BANDS), p=market.weight_bands)) for c in categories},
     )
+    _move(rng, habits, home, city)
+    return habits
 
 
-def _offices(rng: Rng, home: str, city: int, channel: str) -> list[str]:
-    spot = person(rng, home, city)["postcode"].replace(" ", "")[:4]
-    kind = {"mailbox": "MB", "parcel_locker": "PL"}.get(channel)
-    if kind is None:
-        return [f"{home}-PO-{spot}"]
-    return [
-        f"{home}-{kind}-{spot}-{box}" for box in rng.choice(np.arange(1, 5), size=2, replace=False).tolist()
-    ]
+def _identity(rng: Rng, home: str, city: int, style: str) -> PartyDict:
+    shop = style == "webshop" or (style == "small_shop" and rng.random() < SHOP_BUSINESS_SHARE)
+    return business(rng, home, city) if shop else person(rng, home, city)
+
+
+def _shop_front(rng: Rng, home: str) -> ShopFront:
+    """A general store front: every product of the catalogue, so that no one product stands out."""
+    products = tuple(p for sector in SECTOR_NAMES for p in SECTORS[sector])
+    sector = SECTOR_NAMES[int(rng.integers(len(SECTOR_NAMES)))]
+    return ShopFront(products, SECTOR_ORIGIN.get(sector, home))
+
+
+def _move(rng: Rng, habits: Habits, home: str, city: int, avoid: frozenset[str] = frozenset()) -> None:
+    """Posting places and business account, channels (other than `avoid` where the segment allows), postage
+    and hours in `city`."""
+    spec = habits.spec
+    habits.posting_city = city
+    habits.area = office_area(person(rng, home, city))
+    habits.account = f"{home}{int(rng.integers(10**7, 10**8))}"
+    habits.boxes = rng.choice(np.arange(1, 5), size=2, replace=False).tolist()
+    for mail_class in MAIL_CLASSES:
+        mix = spec.channel_by_class.get(mail_class, {"counter": 1.0})
+        fresh = {c: w for c, w in mix.items() if c not in avoid} or mix
+        habits.channel[mail_class] = pick(rng, fresh)
+    for channel in sorted(set(habits.channel.values())):
+        habits.postage[channel] = pick(rng, spec.postage_by_channel[channel])
+        habits.hours[channel] = _preferred_hours(rng, channel)
 
 
 def _preferred_hours(rng: Rng, channel: str) -> np.ndarray:
     base = HOUR_PROBABILITIES[channel]
-    favourite = rng.choice(24, size=2, replace=False, p=base)
-    hours = 0.3 * base + 0.7 * np.isin(np.arange(24), favourite) / 2
+    popular = base**2 / (base**2).sum()
+    favourite = rng.choice(24, size=2, replace=False, p=popular)
+    hours = 0.5 * base + 0.5 * np.isin(np.arange(24), favourite) / 2
     return np.cumsum(hours / hours.sum())
 
 
-def adapt(rng: Rng, vendor: Vendor, kind: str, seized_identity: int, home: str) -> None:
-    """Change the habit a seizure gave away: the identity used, the posting place, or the packaging."""
+def adapt(rng: Rng, vendor: Vendor, kind: str, seized_identity: int, home: str) -> dict[str, str]:
+    """Change the habit a seizure gave away: the identity used, the posting place, or the packaging.
+
+    Returns what an identity rotation changed (name new or variant, address kept or variant), else nothing.
+    """
     habits = vendor.habits
+    changed: dict[str, str] = {}
     if kind == "identity":
-        replacement = vendor_identity(rng, home, habits.posting_city, IDENTITY_STYLE[habits.style])
-        habits.identities[min(seized_identity, len(habits.identities) - 1)] = replacement
+        slot = min(seized_identity, len(habits.identities) - 1)
+        habits.identities[slot], changed = rotated_identity(
+            rng, habits.identities[slot], home, habits.posting_city
+        )
     elif kind == "posting_place":
         city = int(rng.integers(len(locale_for(home).cities)))
-        channel = pick(rng, {c: 1.0 for c in POSTAGE_BY_CHANNEL if c != habits.channel})
-        habits.posting_city, habits.channel, habits.postage = city, channel, POSTAGE_BY_CHANNEL[channel]
-        habits.offices = _offices(rng, home, city, channel)
-        habits.hours = _preferred_hours(rng, channel)
+        _move(rng, habits, home, city, avoid=frozenset(habits.channel.values()))
     else:
-        others = {d: 1.0 for d in ("gift", "documents", "sale_of_goods", "none") if d != habits.declared}
-        habits.declared = pick(rng, others)
-        habits.cover_story = COVER_STORIES[int(rng.integers(len(COVER_STORIES)))]
+        others = {d: w for d, w in habits.spec.declared_mix.items() if d != habits.declared}
+        habits.declared = pick(rng, others or {"none": 1.0})
         last = len(WEIGHT_BANDS) - 2
         habits.bands = {c: b + 1 if b < last else b - 1 for c, b in habits.bands.items()}
     habits.version += 1
+    return changed
 
 
 def category_of(label: str) -> DrugCategory:

@@ -5,6 +5,7 @@ from collections import Counter, defaultdict
 import pytest
 
 from tests.training.simulate.conftest import SMALL, Run
+from training.simulate.intelligence import matches_tip
 
 MIX_TOLERANCE = 0.015
 
@@ -20,8 +21,11 @@ def test_inspection_rate_is_the_configured_capacity(small_run: Run) -> None:
     rate = len(small_run.outcomes) / len(small_run.truth)
     assert rate == pytest.approx(SMALL.inspection_rate, rel=0.1)
     reasons = Counter(o["selection_reason"] for o in small_run.outcomes)
-    assert reasons["random"] / len(small_run.outcomes) == pytest.approx(
-        SMALL.random_share_of_capacity, abs=0.06
+    shares = {reason: count / len(small_run.outcomes) for reason, count in reasons.items()}
+    # Capacity the intelligence lane leaves unused goes to the random lane.
+    assert shares["random"] >= SMALL.random_share_of_capacity - 0.06
+    assert shares["random"] + shares["manual"] == pytest.approx(
+        SMALL.random_share_of_capacity + SMALL.intelligence_share_of_capacity, abs=0.06
     )
 
 
@@ -53,7 +57,9 @@ def test_rule_hits_are_inspected_more_often_and_outcomes_carry_their_probability
     licit = [t for t in small_run.truth if not t["illicit"]]
     held = [t["inspection_probability"] for t in licit if t["rule_hit"]]
     others = [t["inspection_probability"] for t in licit if not t["rule_hit"]]
-    assert min(held) > max(others)
+    # Tips and screening raise some items' probabilities above the rule's; the typical item stays far below.
+    assert min(held) > 10 * sorted(others)[len(others) // 2]
+    assert sum(held) / len(held) > 10 * sum(others) / len(others)
     for outcome in small_run.outcomes:
         if outcome["selection_reason"] == "manual":
             assert "selection_probability" not in outcome  # intelligence-led: no designed propensity
@@ -62,12 +68,22 @@ def test_rule_hits_are_inspected_more_often_and_outcomes_carry_their_probability
         assert (outcome["selection_reason"] == "rule") <= truth[outcome["item_id"]]["rule_hit"]
 
 
-def test_intelligence_lane_finds_its_share_of_illicit_items(small_run: Run) -> None:
-    manual = [o for o in small_run.outcomes if o["selection_reason"] == "manual"]
-    truth = {t["item_id"]: t for t in small_run.truth}
-    found = sum(truth[o["item_id"]]["illicit"] for o in manual)
-    illicit = sum(t["illicit"] for t in small_run.truth)
-    assert found / illicit == pytest.approx(SMALL.intelligence_recall, abs=0.1)
+def test_intelligence_lane_selects_from_tips_and_screening_not_the_truth(adaptive_run: Run) -> None:
+    """Manual inspections are tip matches or screened letters: some find drugs, some are false alarms."""
+    truth = {t["item_id"]: t for t in adaptive_run.truth}
+    shipments = {s["item_id"]: s for s in adaptive_run.shipments}
+    tips = adaptive_run.summary.vendors["tips"]
+    manual = [o for o in adaptive_run.outcomes if o["selection_reason"] == "manual"]
+    found = [truth[o["item_id"]]["illicit"] for o in manual]
+    assert 0 < sum(found) < len(found)
+    tipped = 0
+    for outcome in manual:
+        shipment, day = shipments[outcome["item_id"]], outcome["posted_on"]
+        in_force = frozenset(t["key"] for t in tips if t["from"] <= day <= t["until"])
+        tipped += matches_tip(shipment["sender"], in_force)
+        assert shipment["mail_class"] == "U" or matches_tip(shipment["sender"], in_force)
+    assert tipped > 0
+    assert any(t["vendor_id"] for t in tips)
 
 
 def test_summary_reports_shares_next_to_targets(small_run: Run) -> None:

@@ -4,20 +4,29 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import func, select
 
 from app.api.deps import ReadSessionDep, SessionDep, require_roles
 from app.api.error_docs import AUTHENTICATED, WITH_BODY, errors
 from app.api.params import EntryId
+from app.api.policy_bodies import (
+    BacktestInput,
+    BacktestView,
+    CapacityDeleted,
+    CapacityInput,
+    CapacityOverview,
+    CapacityView,
+    ListEntryInput,
+    ListEntryView,
+    RuleInput,
+    RuleView,
+)
 from app.api.responses import json_response
 from app.credentials import Role
 from app.db.base import utcnow
 from app.db.tables import Assessment, CapacitySetting, ListEntry, Officer, RuleVersion
 from app.errors import InvalidRequest
 from app.services.policy_admin import (
-    ListEntity,
-    ListKind,
     ProposedChange,
     add_list_entry,
     backtest,
@@ -28,10 +37,7 @@ from app.services.policy_admin import (
     scope_partner_id,
     set_capacity,
 )
-from app.services.rules import RuleAction, RuleConditions
-from model.bounds import Instant, PlainText
 from model.entities import Pseudonymiser
-from model.shipment import Party
 
 router = APIRouter(prefix="/v1/policy", tags=["policy"])
 SupervisorDep = Annotated[Officer, Depends(require_roles(Role.SUPERVISOR))]
@@ -42,46 +48,6 @@ Scope = Annotated[str, Path(pattern=rf"^(global|{_PARTNER_SCOPE}|{_OFFICE_SCOPE}
 NarrowScope = Annotated[
     str, Path(pattern=rf"^({_PARTNER_SCOPE}|{_OFFICE_SCOPE})$", description="Not 'global'")
 ]
-Label = Annotated[PlainText, Field(min_length=1, max_length=200)]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class CapacityInput(Body):
-    inspection_rate: float = Field(strict=True, gt=0, le=0.5, description="Share of items to hold")
-    exploration_share: float = Field(
-        strict=True, ge=0, lt=1, description="Share of that capacity drawn at random"
-    )
-
-
-class ListEntryInput(Body):
-    """A watch or allow entry. The party is given in clear text and stored only as its keyed hash."""
-
-    list: ListKind
-    entity: ListEntity
-    party: Party
-    label: Label = Field(description="What supervisors see; not the clear text")
-    reason: Annotated[PlainText, Field(min_length=1, max_length=2000)]
-    expires_at: Instant | None = None
-
-
-class RuleInput(Body):
-    name: Label
-    conditions: RuleConditions
-    action: RuleAction
-    raise_by: float = Field(
-        default=0.0, strict=True, ge=0, le=20, description="With action 'raise': added to the raw score"
-    )
-    active: StrictBool = True
-    expires_at: Instant | None = None
-
-
-class BacktestInput(Body):
-    rule: RuleInput | None = None
-    inspection_rate: float | None = Field(default=None, strict=True, gt=0, le=0.5)
-    days: int = Field(default=7, strict=True, ge=1, le=90)
 
 
 def _realised(session: SessionDep, partner_id: int | None, hours: float) -> dict[str, Any]:
@@ -95,7 +61,7 @@ def _realised(session: SessionDep, partner_id: int | None, hours: float) -> dict
     return {"window_hours": hours, "items": items, "held": held, "hold_rate": held / items if items else None}
 
 
-@router.get("/capacity", responses=errors(*AUTHENTICATED))
+@router.get("/capacity", response_model=CapacityOverview, responses=errors(*AUTHENTICATED))
 def read_capacity(session: ReadSessionDep, request: Request, _officer: PolicyReaderDep) -> dict[str, Any]:
     """Configured capacity per scope, and the realised hold rate over the live window."""
     settings = request.app.state.settings
@@ -121,7 +87,11 @@ def read_capacity(session: ReadSessionDep, request: Request, _officer: PolicyRea
     }
 
 
-@router.put("/capacity/{scope}", responses=errors(*AUTHENTICATED, *WITH_BODY, 404, s404="No such partner"))
+@router.put(
+    "/capacity/{scope}",
+    response_model=CapacityView,
+    responses=errors(*AUTHENTICATED, *WITH_BODY, 404, s404="No such partner"),
+)
 def update_capacity(
     scope: Scope, body: CapacityInput, session: SessionDep, officer: SupervisorDep
 ) -> Response:
@@ -144,6 +114,7 @@ def update_capacity(
 
 @router.delete(
     "/capacity/{scope}",
+    response_model=CapacityDeleted,
     responses=errors(*AUTHENTICATED, 404, 422, s404="The scope has no capacity of its own"),
 )
 def remove_capacity(scope: NarrowScope, session: SessionDep, officer: SupervisorDep) -> Response:
@@ -165,12 +136,14 @@ def _entry_view(entry: ListEntry) -> dict[str, Any]:
     }
 
 
-@router.get("/lists", responses=errors(*AUTHENTICATED))
+@router.get("/lists", response_model=list[ListEntryView], responses=errors(*AUTHENTICATED))
 def read_lists(session: ReadSessionDep, _officer: PolicyReaderDep) -> list[dict[str, Any]]:
     return [_entry_view(e) for e in session.scalars(select(ListEntry).order_by(ListEntry.id))]
 
 
-@router.post("/lists", status_code=201, responses=errors(*AUTHENTICATED, *WITH_BODY))
+@router.post(
+    "/lists", response_model=ListEntryView, status_code=201, responses=errors(*AUTHENTICATED, *WITH_BODY)
+)
 def create_list_entry(
     body: ListEntryInput, session: SessionDep, request: Request, officer: SupervisorDep
 ) -> Response:
@@ -201,7 +174,7 @@ def create_list_entry(
     return json_response(_entry_view(entry), status_code=201)
 
 
-@router.delete("/lists/{entry_id}", responses=errors(*AUTHENTICATED, 404, 422))
+@router.delete("/lists/{entry_id}", response_model=ListEntryView, responses=errors(*AUTHENTICATED, 404, 422))
 def delete_list_entry(entry_id: EntryId, session: SessionDep, officer: SupervisorDep) -> Response:
     entry = revoke_list_entry(session, officer=officer, entry_id=entry_id, reason="revoked via API")
     return json_response(_entry_view(entry))
@@ -221,14 +194,14 @@ def _rule_view(rule: RuleVersion) -> dict[str, Any]:
     }
 
 
-@router.get("/rules", responses=errors(*AUTHENTICATED))
+@router.get("/rules", response_model=list[RuleView], responses=errors(*AUTHENTICATED))
 def read_rules(session: ReadSessionDep, _officer: PolicyReaderDep) -> list[dict[str, Any]]:
     """Every version of every rule, newest version first per rule."""
     rows = session.scalars(select(RuleVersion).order_by(RuleVersion.rule_id, RuleVersion.version.desc()))
     return [_rule_view(r) for r in rows]
 
 
-@router.put("/rules/{rule_id}", responses=errors(*AUTHENTICATED, *WITH_BODY))
+@router.put("/rules/{rule_id}", response_model=RuleView, responses=errors(*AUTHENTICATED, *WITH_BODY))
 def put_rule(
     rule_id: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")],
     body: RuleInput,
@@ -251,7 +224,7 @@ def put_rule(
     return json_response(_rule_view(version))
 
 
-@router.post("/backtest", responses=errors(*AUTHENTICATED, *WITH_BODY))
+@router.post("/backtest", response_model=BacktestView, responses=errors(*AUTHENTICATED, *WITH_BODY))
 def run_backtest(body: BacktestInput, session: ReadSessionDep, _officer: PolicyReaderDep) -> dict[str, Any]:
     """Replay a rule or an inspection rate over stored assessments: items held per day, added and removed."""
     if (body.rule is None) == (body.inspection_rate is None):

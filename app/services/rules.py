@@ -28,10 +28,10 @@ class RuleConditions(BaseModel):
     services: list[Service] | None = None
     channels: list[PostingChannel] | None = None
     declared_categories: list[DeclaredCategory] | None = None
-    weight_g_min: float | None = Field(default=None, ge=0)
-    weight_g_max: float | None = Field(default=None, ge=0)
-    value_eur_min: float | None = Field(default=None, ge=0)
-    value_eur_max: float | None = Field(default=None, ge=0)
+    weight_g_min: float | None = Field(default=None, ge=0, strict=True)  # a boolean is no number
+    weight_g_max: float | None = Field(default=None, ge=0, strict=True)
+    value_eur_min: float | None = Field(default=None, ge=0, strict=True)
+    value_eur_max: float | None = Field(default=None, ge=0, strict=True)
 
     @model_validator(mode="after")
     def _not_empty(self) -> "RuleConditions":

@@ -39,6 +39,8 @@ def test_the_queue_forms_empty_fields_mean_no_filter(web_service: Service) -> No
     page = web_service.client.get(f"/queue?{EMPTY_FORM}")
     assert page.status_code == 200, page.text
     assert all(str(c["case_id"]) in page.text for c in cases)
+    assert web_service.client.get("/queue?min_age_hours=1e20").status_code == 422
+    assert web_service.client.get("/cases/99999999999999999999").status_code == 422
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 $(MODEL_DIR)/manifest.json: | $(BIN)/.installed
-	$(BIN)/python -m training train --simulate --out $(MODEL_DIR)
+	$(BIN)/python -m training train --simulate --seeds 0,1,2 --out $(MODEL_DIR)
 
 model: $(MODEL_DIR)/manifest.json
 

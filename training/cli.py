@@ -1,8 +1,8 @@
 """`python -m training`: simulate, learn market profiles, train and evaluate models."""
 
 import shutil
-import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -15,9 +15,10 @@ from training.evaluate_cli import evaluate_command, evaluate_worlds_command, pri
 from training.market.cli import app as market_app
 from training.market.profile import default_market_profile, profile_from_listings_file
 from training.pipeline import TrainingInputs, train_model
-from training.simulate import ScenarioConfig, simulate
+from training.simulate import ScenarioConfig
 from training.simulate.cli import app as simulate_app
-from training.train import LabelStrategy, TrainConfig
+from training.train import LABEL_STRATEGIES, TrainConfig
+from training.worlds import TRAINING_WORLD, parse_seeds, train_on_worlds
 
 cli = typer.Typer(help="Parcel Radar offline learning.", no_args_is_help=True)
 cli.add_typer(market_app, name="market", help="Cryptomarket listings: import, generate, profile, report.")
@@ -51,33 +52,65 @@ def train(
     profile: Annotated[Path | None, typer.Option(help="A market profile JSON instead of listings")] = None,
     truth: Annotated[Path | None, typer.Option(help="Ground truth JSONL (simulations only)")] = None,
     simulate_feed: Annotated[
-        bool, typer.Option("--simulate", help="Train on the default simulated scenario")
+        bool, typer.Option("--simulate", help="Train on simulated worlds with ground-truth labels")
     ] = False,
-    days: Annotated[int | None, typer.Option(help="With --simulate: days to simulate")] = None,
+    seeds: Annotated[str | None, typer.Option(help="With --simulate: world seeds, e.g. 0,1,2")] = None,
+    days: Annotated[int | None, typer.Option(help="With --simulate: days per world")] = None,
+    items_per_day: Annotated[int | None, typer.Option(help="With --simulate: items a day")] = None,
+    illicit_share: Annotated[
+        float | None, typer.Option(help="With --simulate: worlds' illicit share")
+    ] = None,
     seed: Annotated[int, typer.Option()] = 0,
-    labels: Annotated[str, typer.Option(help="Selective-label strategy: observed or ipw")] = "observed",
+    labels: Annotated[
+        str | None, typer.Option(help="truth (simulations), observed or ipw; default truth when known")
+    ] = None,
+    prevalence: Annotated[
+        float | None,
+        typer.Option(help="Share of drug items to calibrate to (simulate: the default scenario's)"),
+    ] = None,
+    market_share: Annotated[
+        float | None,
+        typer.Option(help="Findings only: share of the profile's vendor items this post carries"),
+    ] = None,
+    init_model: Annotated[
+        Path | None, typer.Option(help="Fine-tune this artifact's model on your outcomes")
+    ] = None,
     workers: Annotated[int, WORKERS_OPTION] = 2,
 ) -> None:
-    """Train a model from your files, or from a simulation, and write a verified artifact with its report."""
-    if labels not in ("observed", "ipw"):
-        raise typer.BadParameter("labels is 'observed' or 'ipw'")
-    strategy: LabelStrategy = "ipw" if labels == "ipw" else "observed"
+    """Train a model from your files, or from simulated worlds, and write a verified artifact with its report."""
+    strategy = labels or ("truth" if simulate_feed or truth else "observed")
+    if strategy not in LABEL_STRATEGIES:
+        raise typer.BadParameter(f"labels is one of {', '.join(LABEL_STRATEGIES)}")
+    if strategy == "truth" and not (simulate_feed or truth):
+        raise typer.BadParameter("truth labels need --truth or --simulate")
     market = _profile(listings, profile, seed)
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="radar-sim-") as scratch:
-        if simulate_feed:
-            defaults = ScenarioConfig()
-            config = ScenarioConfig(days=days or defaults.days, seed=seed)
-            console.print(f"simulating {config.days} days of traffic (seed {seed})")
-            simulate(config, market, Path(scratch), progress=True, workers=workers)
-            shipments, outcomes, truth = (
-                Path(scratch) / n for n in ("shipments.jsonl", "outcomes.jsonl", "truth.jsonl")
-            )
+    if simulate_feed:
+        scenario = replace(
+            TRAINING_WORLD,
+            days=days or TRAINING_WORLD.days,
+            items_per_day=items_per_day or TRAINING_WORLD.items_per_day,
+            illicit_share=illicit_share or TRAINING_WORLD.illicit_share,
+        )
+        deployed = prevalence or ScenarioConfig().illicit_share
+        config = TrainConfig(labels=strategy, seed=seed, prevalence=deployed, market_share=market_share)
+        result = train_on_worlds(
+            parse_seeds(seeds or str(seed)),
+            scenario,
+            market,
+            out,
+            config,
+            progress=console.print,
+            workers=workers,
+        )
+    else:
         if shipments is None:
             raise typer.BadParameter("give --shipments (and --outcomes), or --simulate")
+        config = TrainConfig(labels=strategy, seed=seed, prevalence=prevalence, market_share=market_share)
         inputs = TrainingInputs(shipments=shipments, outcomes=outcomes, profile=market, truth=truth)
+        start_from = ModelArtifact.load(init_model).booster if init_model else None
         result = train_model(
-            inputs, out, TrainConfig(labels=strategy, seed=seed), progress=console.print, workers=workers
+            inputs, out, config, progress=console.print, workers=workers, init_model=start_from
         )
     print_evaluation(result.evaluation)
     timings = ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items())

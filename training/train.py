@@ -1,4 +1,4 @@
-"""Fitting: time split, selective-label weighting, LightGBM with early stopping, isotonic calibration, thresholds."""
+"""Fitting: time split, label strategies (truth, observed, ipw), regularised LightGBM, thresholds."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -7,30 +7,45 @@ from typing import Any, Literal
 import lightgbm as lgb
 import numpy as np
 import numpy.typing as npt
-from sklearn.isotonic import IsotonicRegression
 
 from model.artifact import Calibration, ThresholdEntry
 from model.features import CATEGORICAL_FEATURES, FEATURE_NAMES, FEATURES
 from training.dataset import Dataset
 
 INSPECTION_RATES = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05)
-LabelStrategy = Literal["ipw", "observed"]
+LabelStrategy = Literal["truth", "ipw", "observed"]
+LABEL_STRATEGIES: tuple[LabelStrategy, ...] = ("truth", "observed", "ipw")
 MAX_PROPENSITY_WEIGHT = 1000.0
+MIN_TRAINING_POSITIVES = 20
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How to split, label and fit. The defaults are the ones the default model is trained with."""
+    """How to split, label and fit. The defaults are the ones the default model is trained with.
+
+    Regularisation keeps a model from memorising a few findings: a leaf needs `min_data_in_leaf` items and a
+    hessian sum of `min_sum_hessian_in_leaf` (about that many expected positives), leaf values shrink by
+    `lambda_l2`, the first `min_trees` rounds are always fitted, and early stopping watches average precision
+    (a metric the positives dominate) rather than the log loss of a sea of negatives.
+    """
 
     train_share: float = 0.6
     validation_share: float = 0.2
     labels: LabelStrategy = "observed"
     learning_rate: float = 0.05
     num_leaves: int = 15
-    min_data_in_leaf: int = 20
-    max_rounds: int = 400
-    early_stopping_rounds: int = 40
+    min_data_in_leaf: int = 50
+    min_sum_hessian_in_leaf: float = 0.5
+    lambda_l2: float = 5.0
+    min_trees: int = 60
+    max_rounds: int = 500
+    early_stopping_rounds: int = 60
     seed: int = 0
+    prevalence: float | None = None  # the share of drug items the probabilities are calibrated to
+    market_share: float | None = (
+        None  # with findings only: the share of the profile's market this post carries
+    )
+    posting_country: str = "NL"  # the origin whose vendors the market-share prior counts
 
 
 @dataclass(frozen=True)
@@ -54,16 +69,28 @@ def time_split(posted_at: npt.NDArray[np.float64], config: TrainConfig) -> TimeS
     )
 
 
-def labelled_rows(
-    data: Dataset, mask: npt.NDArray[np.bool_], strategy: LabelStrategy
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """(row index, label, weight) for fitting under the selective-label strategy.
+Rows = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]
 
+
+def labelled_rows(
+    data: Dataset,
+    mask: npt.NDArray[np.bool_],
+    strategy: LabelStrategy,
+    truth: npt.NDArray[np.bool_] | None = None,
+) -> Rows:
+    """(row index, label, weight) for fitting under the label strategy.
+
+    truth: every item, labelled by the simulator's ground truth (simulations only): the target itself.
     observed: every item; a confirmed finding is positive, everything else (inspected clean or never
-      inspected) negative. Unbiased where prevalence is tiny and inspection covers the risky regions.
+      inspected) negative. This learns "the old policy found drugs here"; its level needs an anchor.
     ipw: inspected items only, each weighted by 1 / the probability that the policy inspected it, so the
       inspected sample stands for all traffic (missing propensities count as 1).
     """
+    if strategy == "truth":
+        if truth is None:
+            raise ValueError("truth labels need a ground-truth file (simulations only)")
+        index = np.flatnonzero(mask)
+        return index, truth[index].astype(np.float64), np.ones(len(index))
     if strategy == "observed":
         index = np.flatnonzero(mask)
         return index, data.found[index].astype(np.float64), np.ones(len(index))
@@ -73,12 +100,8 @@ def labelled_rows(
     return index, data.found[index].astype(np.float64), weights
 
 
-def _lgb_dataset(
-    data: Dataset,
-    index: npt.NDArray[np.int64],
-    labels: npt.NDArray[np.float64],
-    weights: npt.NDArray[np.float64],
-) -> lgb.Dataset:
+def _lgb_dataset(data: Dataset, rows: Rows) -> lgb.Dataset:
+    index, labels, weights = rows
     return lgb.Dataset(
         data.features[index],
         label=labels,
@@ -89,21 +112,19 @@ def _lgb_dataset(
     )
 
 
-def fit_booster(data: Dataset, split: TimeSplit, config: TrainConfig) -> lgb.Booster:
-    """LightGBM on the training period, early-stopped on the validation period's log loss."""
-    train_rows = labelled_rows(data, split.train, config.labels)
-    valid_rows = labelled_rows(data, split.validation, config.labels)
-    if train_rows[1].sum() == 0:
-        raise ValueError("the training period has no confirmed findings: there is nothing to learn from")
-    params = {
+def _params(config: TrainConfig) -> dict[str, Any]:
+    return {
         "objective": "binary",
+        "metric": ["average_precision", "binary_logloss"],
+        "first_metric_only": True,
         "learning_rate": config.learning_rate,
         "num_leaves": config.num_leaves,
         "min_data_in_leaf": config.min_data_in_leaf,
+        "min_sum_hessian_in_leaf": config.min_sum_hessian_in_leaf,
+        "lambda_l2": config.lambda_l2,
         "feature_fraction": 0.9,
         "bagging_fraction": 0.8,
         "bagging_freq": 1,
-        "lambda_l2": 1.0,
         "monotone_constraints": [f.monotone for f in FEATURES],
         "monotone_constraints_method": "intermediate",
         "num_threads": 2,
@@ -112,25 +133,41 @@ def fit_booster(data: Dataset, split: TimeSplit, config: TrainConfig) -> lgb.Boo
         "force_row_wise": True,
         "verbosity": -1,
     }
-    train_set = _lgb_dataset(data, *train_rows)
-    callbacks: list[Callable[..., Any]] = []
-    valid_sets = []
-    if valid_rows[1].sum() > 0:
-        valid_sets = [_lgb_dataset(data, *valid_rows).construct()]
-        callbacks.append(lgb.early_stopping(config.early_stopping_rounds, verbose=False))
+
+
+def fit_booster(
+    data: Dataset,
+    train_rows: Rows,
+    valid_rows: Rows,
+    config: TrainConfig,
+    init_model: lgb.Booster | None = None,
+) -> lgb.Booster:
+    """LightGBM on the training rows: `min_trees` rounds, then early stopping on the validation rows.
+
+    With `init_model` (fine-tuning a shipped model on a partner's outcomes) boosting continues from its trees.
+    """
+    positives = int(train_rows[1].sum())
+    if positives < MIN_TRAINING_POSITIVES:
+        raise ValueError(
+            f"the training period has {positives} positive labels; at least {MIN_TRAINING_POSITIVES} are "
+            "needed to learn anything that generalises (train on more days or more worlds)"
+        )
+    params = _params(config)
+    train_set = _lgb_dataset(data, train_rows)
+    if init_model is None:
+        init_model = lgb.train(
+            params, train_set, num_boost_round=config.min_trees, keep_training_booster=True
+        )
+    if valid_rows[1].sum() == 0:
+        return init_model
+    callbacks: list[Callable[..., Any]] = [lgb.early_stopping(config.early_stopping_rounds, verbose=False)]
     return lgb.train(
-        params, train_set, num_boost_round=config.max_rounds, valid_sets=valid_sets, callbacks=callbacks
-    )
-
-
-def fit_calibration(
-    raw_scores: npt.NDArray[np.float64], labels: npt.NDArray[np.float64], weights: npt.NDArray[np.float64]
-) -> Calibration:
-    """Isotonic regression of labels on raw scores, kept as its breakpoints for interpolation at serving."""
-    isotonic = IsotonicRegression(out_of_bounds="clip", increasing=True, y_min=0.0, y_max=1.0)
-    isotonic.fit(raw_scores, labels, sample_weight=weights)
-    return Calibration(
-        raw=[float(x) for x in isotonic.X_thresholds_], probability=[float(y) for y in isotonic.y_thresholds_]
+        params,
+        train_set,
+        num_boost_round=max(config.max_rounds - init_model.current_iteration(), 1),
+        valid_sets=[_lgb_dataset(data, valid_rows)],
+        init_model=init_model,
+        callbacks=callbacks,
     )
 
 

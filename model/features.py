@@ -261,6 +261,54 @@ HISTORY_FEATURES: tuple[Feature, ...] = (
         "{value:.0f} seizures were made on this corridor",
         monotone=1,
     ),
+    Feature(
+        "sender_premises_seizures",
+        "Sender postcode + house number, under any name: linked seizures",
+        "{value:.0f} seizures are linked to the sender's postcode and house number, under any name",
+        monotone=1,
+    ),
+    Feature(
+        "sender_street_seizures",
+        "Sender street + house number in the same place, spelling-tolerant: linked seizures",
+        "{value:.0f} seizures are linked to the sender's street and house number, however spelt",
+        monotone=1,
+    ),
+    Feature(
+        "sender_name_seizures",
+        "Sender name in the same place, spelling-tolerant (initial + surname letters): linked seizures",
+        "{value:.0f} seizures are linked to a sender of this name here, however spelt",
+        monotone=1,
+    ),
+    Feature(
+        "sender_habit_seizures",
+        "Posting office with the same mail class, postage and declaration: linked seizures",
+        "{value:.0f} seizures are linked to items posted like this one at this office",
+        monotone=1,
+    ),
+    Feature(
+        "sender_linked_recent_seizures",
+        "Seizures linked to any of the sender's keys (exact or tolerant), decayed over 90 days",
+        "seizures linked to this sender's name, address or premises weigh {value:.1f} (decayed over 90 days)",
+        monotone=1,
+    ),
+    Feature(
+        "sender_place_linked_to_seizure",
+        "Sender address, postcode + house number or street + house number linked to a past seizure (0/1)",
+        "the sender's address is linked to a past seizure",
+        monotone=1,
+    ),
+    Feature(
+        "addressee_seized_senders",
+        "Addressee: seizures of senders it received items from",
+        "the addressee received items from senders linked to {value:.0f} seizures",
+        monotone=1,
+    ),
+    Feature(
+        "addressee_seized_senders_recent",
+        "Addressee: seizures of senders it received from, decayed over 90 days",
+        "the addressee received items from recently seized senders (weight {value:.1f})",
+        monotone=1,
+    ),
 )
 
 FEATURES: tuple[Feature, ...] = SHIPMENT_FEATURES + HISTORY_FEATURES
@@ -337,6 +385,31 @@ def shipment_row(shipment: Shipment, profile: MarketProfile) -> list[float]:
     ]
 
 
+def _most(values: Sequence[float]) -> float:
+    """The largest of the values of entities the item identifies; NaN when it identifies none."""
+    known = [value for value in values if not math.isnan(value)]
+    return max(known) if known else math.nan
+
+
+def _rotation_row(
+    sender: EntityView, sender_address: EntityView, loose: Sequence[EntityView], buyer: EntityView
+) -> list[float]:
+    """The rotation-proof features, in HISTORY_FEATURES order; `loose` is (premises, street, name, habit)."""
+    premises, street, name, habit = loose
+    places = (sender_address.seizures, premises.seizures, street.seizures)
+    linked_place = _most(places)
+    return [
+        premises.seizures,
+        street.seizures,
+        name.seizures,
+        habit.seizures,
+        _most([view.recent_seizures for view in (sender, sender_address, premises, street, name)]),
+        linked_place if math.isnan(linked_place) else float(linked_place > 0),
+        buyer.seizures,
+        buyer.recent_seizures,
+    ]
+
+
 def history_row(
     sender: EntityView,
     sender_address: EntityView,
@@ -345,7 +418,8 @@ def history_row(
     addressee_address: EntityView,
     corridor: EntityView,
 ) -> list[float]:
-    """History features in HISTORY_FEATURES order; an entity the item does not identify is NOT_IDENTIFIED (NaN)."""
+    """The exact-key history features in HISTORY_FEATURES order; an entity the item does not identify is
+    NOT_IDENTIFIED (NaN)."""
     return [
         sender.items_7d,
         sender.items_90d,
@@ -387,14 +461,21 @@ def observe_at(
     def seen(key: str | None, counterparty: str | None, country: str | None) -> EntityView:
         return NOT_IDENTIFIED if key is None else observe_entity(states, key, now, counterparty, country)
 
-    return history_row(
-        seen(keys.sender, outward, destination),
-        seen(keys.sender_address, outward, destination),
+    sender = seen(keys.sender, outward, destination)
+    sender_address = seen(keys.sender_address, outward, destination)
+    exact = history_row(
+        sender,
+        sender_address,
         seen(keys.sender_area, outward, destination),
         seen(keys.addressee, inward, origin),
         seen(keys.addressee_address, inward, origin),
         seen(keys.corridor, None, None),
     )
+    loose = [
+        seen(key, outward, destination)
+        for key in (keys.sender_premises, keys.sender_street, keys.sender_name, keys.sender_habit)
+    ]
+    return exact + _rotation_row(sender, sender_address, loose, seen(keys.buyer, inward, origin))
 
 
 def feature_matrix(

@@ -48,6 +48,13 @@ class EntityView(NamedTuple):
     seizures: float
     days_since_seizure: float
 
+    @property
+    def recent_seizures(self) -> float:
+        """The linked seizures, decayed over LONG_TAU from the latest one (NaN when not identified)."""
+        if self.seizures > 0:
+            return self.seizures * math.exp(-self.days_since_seizure * DAY / LONG_TAU)
+        return self.seizures
+
 
 UNSEEN = EntityView(
     items_7d=0.0,

@@ -37,15 +37,18 @@ def read_shipments(path: Path) -> Iterator[Located]:
             raise InputFileError(f"{path}:{number}: not a valid shipment: {exc}") from exc
 
 
-def read_outcomes(path: Path) -> dict[tuple[str, date | None], Outcome]:
-    """Outcomes keyed by (item_id, posted_on); a later line for the same item corrects an earlier one."""
-    outcomes: dict[tuple[str, date | None], Outcome] = {}
+def read_outcomes(path: Path) -> dict[tuple[str, date | None], list[Outcome]]:
+    """Each item's outcome records keyed by (item_id, posted_on), in the order they became known
+    (`known_at`, then file order): the last one is the item's current outcome, earlier ones were superseded."""
+    outcomes: dict[tuple[str, date | None], list[Outcome]] = {}
     for number, line in _lines(path):
         try:
             outcome = Outcome.model_validate_json(line)
         except ValidationError as exc:
             raise InputFileError(f"{path}:{number}: not a valid outcome: {exc}") from exc
-        outcomes[(outcome.item_id, outcome.posted_on)] = outcome
+        outcomes.setdefault((outcome.item_id, outcome.posted_on), []).append(outcome)
+    for records in outcomes.values():
+        records.sort(key=lambda record: record.known_at)  # stable: ties keep file order
     return outcomes
 
 

@@ -1,7 +1,9 @@
 """Point-in-time replay: shipments and outcomes in time order through the in-memory history store.
 
 Each item's features see only what was known at its posting time: earlier items, earlier holds, and seizures
-whose outcome had been recorded before it was posted. This is the same feature code the service runs.
+whose outcome had been recorded (`Outcome.known_at`) before it was posted. A case's records apply in the order
+they were recorded, as in the service: a record that makes the case a drug finding links the seizure, one that
+takes the finding away (a correction, a lab result) unlinks it. This is the same feature code the service runs.
 """
 
 import gc
@@ -19,9 +21,9 @@ from pathlib import Path
 import numpy as np
 from pydantic import ValidationError
 
-from model.entities import EntityKeys, Pseudonymiser
+from model.entities import EntityKeys, Pseudonymiser, seizure_targets
 from model.features import SHIPMENT_FEATURES, observe_at, shipment_row
-from model.history import InMemoryHistoryStore, link_seizure, record_hold
+from model.history import EntityState, InMemoryHistoryStore, link_seizure, record_hold, unlink_seizure
 from model.market_profile import MarketProfile
 from model.shipment import Outcome, Shipment
 from training.dataset import Dataset, DatasetBuilder, PreparedChunk
@@ -148,15 +150,38 @@ def replay(
     return builder.build()
 
 
+SeizureChange = tuple[float, int, EntityKeys, bool]  # (known at, order, the item's keys, linked or unlinked)
+
+
+def seizure_changes(records: list[Outcome], order: int, keys: EntityKeys) -> list[SeizureChange]:
+    """The moments a case's records (oldest first) turn it into a drug finding or take the finding away."""
+    changes, found = [], False
+    for record in records:
+        if record.found_drugs != found:
+            found = record.found_drugs
+            changes.append((record.known_at.timestamp(), order, keys, found))
+    return changes
+
+
+def apply_seizure_change(states: dict[str, EntityState], change: SeizureChange) -> None:
+    """Link (or unlink) a seizure to the seized item's keys and the buyers its sender reached."""
+    known_at, _, keys, linked = change
+    targets = seizure_targets((key for _, key in keys.items()), states)
+    if linked:
+        link_seizure(states, targets, known_at)
+    else:
+        unlink_seizure(states, targets)
+
+
 def _replay_chunks(
     chunks: Iterator[PreparedChunk],
-    outcomes: dict[tuple[str, date | None], Outcome],
+    outcomes: dict[tuple[str, date | None], list[Outcome]],
     builder: DatasetBuilder,
     on_progress: Callable[[int], None] | None,
 ) -> None:
     """Observe every item of `chunks` in order, applying holds and seizures as they become known."""
     states = InMemoryHistoryStore().states
-    pending: list[tuple[float, int, EntityKeys]] = []  # seizures, by the time they became known
+    pending: list[SeizureChange] = []  # seizures linked and unlinked, by the time they became known
     count = 0
     for chunk in chunks:
         history: list[list[float]] = []
@@ -167,15 +192,14 @@ def _replay_chunks(
         ):  # fmt: skip
             count += 1
             while pending and pending[0][0] <= posted_at:
-                known_at, _, seized_keys = heapq.heappop(pending)
-                link_seizure(states, (key for _, key in seized_keys.items()), known_at)
+                apply_seizure_change(states, heapq.heappop(pending))
             history.append(observe_at(states, keys, posted_at, origin, destination))
-            outcome = outcomes.get((item_id, posted_on)) or outcomes.get((item_id, None))
-            if outcome is not None:
+            records = outcomes.get((item_id, posted_on)) or outcomes.get((item_id, None))
+            if records:
                 record_hold(states, (key for _, key in keys.items()))
-                if outcome.found_drugs:
-                    heapq.heappush(pending, (outcome.inspected_at.timestamp(), count, keys))
-            chunk_outcomes.append(outcome)
+                for change in seizure_changes(records, count, keys):
+                    heapq.heappush(pending, change)
+            chunk_outcomes.append(records[-1] if records else None)
         builder.add(chunk, history, chunk_outcomes)
         if on_progress is not None and count % PROGRESS_EVERY < len(chunk.item_ids):
             on_progress(count)

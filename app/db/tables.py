@@ -106,6 +106,11 @@ class Assessment(Base):
     addressee_key: Mapped[str | None] = mapped_column(String(40))
     addressee_address_key: Mapped[str | None] = mapped_column(String(40))
     corridor_key: Mapped[str] = mapped_column(String(40))
+    sender_premises_key: Mapped[str | None] = mapped_column(String(40))
+    sender_street_key: Mapped[str | None] = mapped_column(String(40))
+    sender_name_key: Mapped[str | None] = mapped_column(String(40))
+    sender_habit_key: Mapped[str | None] = mapped_column(String(40))
+    buyer_key: Mapped[str | None] = mapped_column(String(40))
     shipment: Mapped[dict[str, Any]] = mapped_column(JSON)  # the item without its parties' personal data
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -117,6 +122,11 @@ class Assessment(Base):
             self.addressee_key,
             self.addressee_address_key,
             self.corridor_key,
+            self.sender_premises_key,
+            self.sender_street_key,
+            self.sender_name_key,
+            self.sender_habit_key,
+            self.buyer_key,
         )
         return [key for key in keys if key is not None]
 

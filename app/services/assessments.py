@@ -115,6 +115,11 @@ def _assessment_row(
         "addressee_key": keys.addressee,
         "addressee_address_key": keys.addressee_address,
         "corridor_key": keys.corridor,
+        "sender_premises_key": keys.sender_premises,
+        "sender_street_key": keys.sender_street,
+        "sender_name_key": keys.sender_name,
+        "sender_habit_key": keys.sender_habit,
+        "buyer_key": keys.buyer,
         "shipment": item.document,
         "created_at": utcnow(),
     }

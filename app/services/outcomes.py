@@ -20,6 +20,7 @@ from app.schemas import CorrectionInput, LabResultInput, OutcomeFields, OutcomeI
 from app.services import audit
 from app.services.claims import SUPERVISING_ROLES, actor, audit_override, take_over
 from app.services.review import QueueRow, load_case
+from model.entities import seizure_targets
 from model.history import link_seizure, unlink_seizure
 from model.shipment import FINDING_RESULTS, OutcomeResult
 from model.taxonomy import DrugCategory
@@ -59,12 +60,13 @@ def _new_record(
 def _update_history(session: Session, assessment: Assessment, *, found: bool, known_at: datetime) -> None:
     lock_history(session)
     store = SqlHistoryStore(session)
-    keys = assessment.entity_keys()
-    states = store.load(keys)
+    states = store.load(assessment.entity_keys())
+    targets = seizure_targets(assessment.entity_keys(), states)
+    states.update(store.load(key for key in targets if key not in states))
     if found:
-        link_seizure(states, keys, known_at.timestamp())
+        link_seizure(states, targets, known_at.timestamp())
     else:
-        unlink_seizure(states, keys)
+        unlink_seizure(states, targets)
     store.save(states)
 
 

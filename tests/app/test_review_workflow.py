@@ -164,7 +164,13 @@ def test_inconclusive_case_stays_pending_until_the_lab_result(service: Service) 
     ]
     assert outcomes[1]["supersedes_id"] == outcomes[0]["outcome_id"]
     assert outcomes[1]["inspected_at"] == outcomes[0]["inspected_at"]  # the inspection, not the lab, is dated
-    assert [(o.item_id, o.result.value) for o in _exported(service)] == [(case["item_id"], "seized")]
+    exported = _exported(service)
+    assert [(o.item_id, o.result.value, o.superseded) for o in exported] == [
+        (case["item_id"], "inconclusive", True),
+        (case["item_id"], "seized", False),
+    ]
+    assert exported[1].inspected_at == exported[0].inspected_at
+    assert exported[1].known_at > exported[0].known_at  # the lab result is known when it was recorded
     assert seizure_counts(service, case["assessment_id"]) == {1}
 
 
@@ -187,7 +193,10 @@ def test_corrections_supersede_and_never_count_a_seizure_twice(service: Service)
     corrected = service.client.post(f"{url}/correction", json=fix, headers=service.as_officer())
     assert corrected.status_code == 201, corrected.text
     assert seizure_counts(service, case["assessment_id"]) == {0}
-    assert [o.result.value for o in _exported(service)] == ["nothing_found"]
+    assert [(o.result.value, o.superseded) for o in _exported(service)] == [
+        ("seized", True),
+        ("nothing_found", False),
+    ]
     category_fix = {**SEIZURE, "reason": "Second opinion: it was cannabis after all"}
     service.client.post(
         f"{url}/correction", json=category_fix, headers=service.as_officer(service.supervisor_token)
@@ -199,7 +208,12 @@ def test_corrections_supersede_and_never_count_a_seizure_twice(service: Service)
     )
     assert seizure_counts(service, case["assessment_id"]) == {1}  # seized -> seized does not link again
     exported = _exported(service)
-    assert [(o.result.value, o.substance_category) for o in exported] == [("seized", "ecstasy")]
+    assert [(o.result.value, o.substance_category, o.superseded) for o in exported] == [
+        ("seized", "cannabis", True),
+        ("nothing_found", None, True),
+        ("seized", "cannabis", True),
+        ("seized", "ecstasy", False),
+    ]
     with service.session() as session:
         records = session.scalars(select(OutcomeRecord).where(OutcomeRecord.case_id == case["case_id"])).all()
     assert [(r.kind, r.superseded) for r in records] == [

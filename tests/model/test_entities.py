@@ -1,4 +1,6 @@
-from model.entities import EntityKind, Pseudonymiser, normalise_text, postcode_area
+from model.entities import EntityKind, Pseudonymiser, normalise_text, postcode_area, seizure_targets
+from model.features import observe
+from model.history import EntityState
 from model.shipment import Party, Shipment
 from tests.factories import shipment_doc
 
@@ -35,3 +37,55 @@ def test_anonymous_sender_has_no_party_key() -> None:
     assert keys.sender_address is None
     assert keys.sender_area is None
     assert keys.corridor == "cor:NL-GB"
+
+
+def _sender(name: str, line: str, postcode: str = "1015CX", city: str = "Amsterdam") -> Party:
+    return Party(name=name, address_lines=[line], postcode=postcode, city=city, country="NL")
+
+
+def test_loose_keys_survive_spelling_and_address_variation() -> None:
+    pseudonymiser = Pseudonymiser(SECRET)
+    seized = pseudonymiser.loose_keys(_sender("Jan de Vries", "Kerkstraat 12"))
+    varied = pseudonymiser.loose_keys(_sender("J. de Vreis", "KERKSTR. 12-a"))
+    accented = pseudonymiser.loose_keys(_sender("JAN DE VRIES", "Kérk straat 12A", postcode="1015 cx"))
+    assert seized == varied == accented
+    assert None not in seized
+    renamed = pseudonymiser.loose_keys(_sender("Piet Bakker", "Kerkstraat 12"))
+    assert renamed.premises == seized.premises
+    assert renamed.street == seized.street
+    assert renamed.name != seized.name
+    moved = pseudonymiser.loose_keys(_sender("Jan de Vries", "Kerkstraat 14"))
+    assert moved.premises != seized.premises
+    assert moved.street != seized.street
+    assert moved.name == seized.name
+    assert all("vries" not in key and "kerk" not in key for key in seized if key)
+
+
+def test_the_habit_and_buyer_keys_name_the_posting_office_and_the_addressee() -> None:
+    document = shipment_doc()
+    document["posting"]["office_id"] = "NL-MB-1012-3"
+    pseudonymiser = Pseudonymiser(SECRET)
+    keys = pseudonymiser.keys_for(Shipment.model_validate(document))
+    assert keys.sender_habit is not None
+    assert keys.sender_habit.startswith("shb:")
+    assert keys.buyer is not None
+    assert keys.addressee is not None
+    assert keys.buyer == f"byr:{keys.addressee[-12:]}"
+    document["posting"]["office_id"] = None
+    assert pseudonymiser.keys_for(Shipment.model_validate(document)).sender_habit is None
+
+
+def test_a_seizure_reaches_the_buyers_its_sender_wrote_to() -> None:
+    pseudonymiser = Pseudonymiser(SECRET)
+    states: dict[str, EntityState] = {}
+    buyers = []
+    for number in range(3):
+        document = shipment_doc()
+        document["addressee"]["name"] = f"Buyer {number}"
+        shipment = Shipment.model_validate(document)
+        keys = pseudonymiser.keys_for(shipment)
+        observe(states, keys, shipment)
+        buyers.append(keys.buyer)
+    targets = seizure_targets((key for _, key in keys.items()), states)
+    assert set(buyers) <= set(targets)
+    assert len(targets) == len(set(targets)) == len(keys.items()) + 2

@@ -71,7 +71,7 @@ def sha256_file(path: Path) -> str:
 
 @dataclass(frozen=True)
 class Calibration:
-    """Isotonic map from raw booster score to probability, applied by linear interpolation."""
+    """Increasing map from raw booster score to probability, as breakpoints applied by linear interpolation."""
 
     raw: list[float]
     probability: list[float]

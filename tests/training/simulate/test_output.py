@@ -81,3 +81,14 @@ def test_findings_match_the_truth(small_run: Run) -> None:
             assert not item["illicit"]
         elif outcome["result"] == "inconclusive":
             assert item["illicit"]
+
+
+def test_outcomes_are_recorded_after_the_inspection_lab_results_days_later(adaptive_run: Run) -> None:
+    delays: dict[bool, list[timedelta]] = {True: [], False: []}
+    for record in adaptive_run.outcomes:
+        delay = datetime.fromisoformat(record["recorded_at"]) - datetime.fromisoformat(record["inspected_at"])
+        delays[record["result"] == "inconclusive"].append(delay)
+    assert delays[True]
+    assert delays[False]
+    assert all(timedelta(minutes=5) <= d <= timedelta(hours=4) for d in delays[False])
+    assert all(timedelta(days=3) <= d <= timedelta(days=14) for d in delays[True])

@@ -154,6 +154,7 @@ def run_outage_trial(
         worker.start()
     try:
         time.sleep(2)
+        seen.phase = "edge"
         proxy.cut()
         seen.phase = "down"
         time.sleep(outage_s)

@@ -24,9 +24,11 @@ LIMITS = (
 )
 
 
-@pytest.fixture
-def two_workers(tmp_path: Path, model_dir: Path) -> Iterator[tuple[Server, Server]]:
-    """Two `python -m app serve` processes on one SQLite file, with small limits (read from their .env)."""
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Iterator[tuple[Server, Server]]:
+    """Two `python -m app serve` processes on one SQLite file, with small limits (read from their .env); the
+    tests use addresses and credentials of their own, so they do not count against each other."""
+    tmp_path = tmp_path_factory.mktemp("two-workers")
     url = f"sqlite:///{tmp_path / 'radar.db'}"
     with ExitStack() as stack:
         servers = []

@@ -1,38 +1,104 @@
-"""The service's SQL history gives the same features as the training replay, and the replay never looks ahead."""
+"""The service, driven through its own scoring and outcome code, computes the training replay's features exactly.
 
-import heapq
+The events are a simulated feed: each item is assessed by `assess_batch` on a real SQLite file or PostgreSQL,
+every item the service holds gets an outcome through `record_outcome`, some after an inconclusive inspection
+and a lab result (`complete_lab`), some corrected later (`correct_outcome`). The service's own export and the
+items as submitted then go through the training replay, which must give every item the features the service
+computed for it. Items are posted at the moment they are submitted, so the replay sees the service's order.
+
+The service scores a batch before it counts the batch's holds, the replay counts each hold at once, so a
+batch never carries two items of one sender (whose earlier holds are a feature).
+"""
+
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import orjson
 import pytest
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
+from app.credentials import PartnerKind, Role, create_officer, create_partner
+from app.db.base import utcnow
 from app.db.engine import make_engine, session_factory
-from app.db.history_store import SqlHistoryStore
 from app.db.migrate import upgrade
+from app.db.tables import Officer, Partner, ReviewCase
+from app.main import assessment_policy
+from app.schemas import CorrectionInput, LabResultInput, OutcomeInput
+from app.scoring import Scorer
+from app.services.assessments import AssessmentPolicy, assess_batch
+from app.services.outcomes import complete_lab, correct_outcome, record_outcome
+from app.services.review import export_outcomes
+from model.artifact import ModelArtifact
 from model.entities import EntityKeys, Pseudonymiser
-from model.features import observe, shipment_row
-from model.history import link_seizure, record_hold
-from model.market_profile import MarketProfile
+from model.features import FEATURE_NAMES, FeatureMatrix
+from model.history import EntityState
 from model.shipment import Outcome, OutcomeResult, Shipment
 from model.taxonomy import DrugCategory
-from tests.conftest import pg_schema
-from training.files import read_outcomes
+from tests.conftest import TEST_SECRET, make_settings, pg_schema
+from training.files import read_jsonl
 from training.market.profile import default_market_profile
-from training.replay import TRAINING_SECRET, replay
+from training.replay import replay
 
-ITEMS = 4000
+DAYS = timedelta(days=7)  # the part of the simulated feed that is replayed through the service
+SAMPLE = 300  # other items sampled from it; every vendor item is added
+BATCH = 20  # items per assess_batch call
+RESOLVE_AFTER = 20  # items assessed between a hold and its outcome (and between an outcome and its follow-up)
+
+
+class RecordingScorer(Scorer):
+    """The service's scorer; it keeps every feature row it computed, in order."""
+
+    def __init__(self, artifact: ModelArtifact, pseudonymiser: Pseudonymiser) -> None:
+        super().__init__(artifact, pseudonymiser)
+        self.rows: list[list[float]] = []
+
+    def features(
+        self,
+        shipments: Sequence[Shipment],
+        keys: Sequence[EntityKeys],
+        states: MutableMapping[str, EntityState],
+    ) -> FeatureMatrix:
+        matrix = super().features(shipments, keys, states)
+        self.rows.extend(matrix.tolist())
+        return matrix
+
+
+@dataclass
+class Hold:
+    case_id: int
+    held_at: datetime  # given as the inspection time: history must wait for the time of recording
+    due: int  # the item count after which the next record is made
+    illicit: bool
+    steps: list[str]  # records still to make: "inspection", "inconclusive", "lab", "correction"
+
+
+def _feed(simulated_dir: Path) -> tuple[list[Shipment], set[str]]:
+    """The first DAYS of the feed in posting order: every vendor item and a sample of the others; vendor ids."""
+    illicit = {str(t["item_id"]) for t in read_jsonl(simulated_dir / "truth.jsonl") if t.get("illicit")}
+    shipments = [
+        Shipment.model_validate_json(line)
+        for line in (simulated_dir / "shipments.jsonl").read_bytes().splitlines()
+    ]
+    start = min(s.posting.posted_at for s in shipments)
+    early = sorted(
+        (s for s in shipments if s.posting.posted_at < start + DAYS), key=lambda s: s.posting.posted_at
+    )
+    step = max(1, len(early) // SAMPLE)
+    return [s for n, s in enumerate(early) if n % step == 0 or s.item_id in illicit], illicit
 
 
 @pytest.fixture(scope="module")
 def feed(simulated_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """About ITEMS shipments spread over the whole simulated feed, and the outcomes that belong to them."""
+    """About 4000 shipments spread over the whole simulated feed, and the outcomes that belong to them."""
     directory = tmp_path_factory.mktemp("parity")
     everything = (simulated_dir / "shipments.jsonl").read_bytes().splitlines()
-    lines = everything[:: max(1, len(everything) // ITEMS)]
+    lines = everything[:: max(1, len(everything) // 4000)]
     (directory / "shipments.jsonl").write_bytes(b"\n".join(lines) + b"\n")
     ids = {orjson.loads(line)["item_id"] for line in lines}
     outcomes = [
@@ -44,45 +110,134 @@ def feed(simulated_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple
     return directory / "shipments.jsonl", directory / "outcomes.jsonl"
 
 
-def _sql_replay(
-    session_of: Iterator[Session], shipments: Path, outcomes: Path, profile: MarketProfile
-) -> np.ndarray:
-    """The training replay's event order, but every read and write goes through the service's SQL store."""
-    known = read_outcomes(outcomes)
-    pseudonymiser = Pseudonymiser(TRAINING_SECRET)
-    pending: list[tuple[float, int, EntityKeys]] = []
-    rows = []
-    items = sorted(
-        (Shipment.model_validate_json(line) for line in shipments.read_bytes().splitlines()),
-        key=lambda s: s.posting.posted_at.timestamp(),
+def _steps(held: int, illicit: bool) -> list[str]:
+    first = ["inconclusive", "lab"] if held % 4 == 0 else ["inspection"]
+    return first + (["correction"] if held % 3 == 0 else [])
+
+
+class Customs:
+    """An officer working through the held cases with the service's outcome functions."""
+
+    def __init__(self, sessions: sessionmaker[Session], officer_id: int) -> None:
+        self.sessions, self.officer_id, self.open = sessions, officer_id, list[Hold]()
+
+    def record(self, hold: Hold, count: int) -> None:
+        step = hold.steps.pop(0)
+        found = hold.illicit if step != "correction" else not hold.illicit
+        fields: dict[str, object] = (
+            {"result": "seized", "substance_category": DrugCategory.CANNABIS.value}
+            if found
+            else {"result": OutcomeResult.NOTHING_FOUND.value}
+        )
+        fields["inspected_at"] = hold.held_at
+        with self.sessions() as session, session.begin():
+            officer = session.get(Officer, self.officer_id)
+            assert officer is not None
+            if step == "inspection":
+                record_outcome(session, case_id=hold.case_id, officer=officer, outcome=OutcomeInput(**fields))
+            elif step == "inconclusive":
+                inconclusive = OutcomeInput(result=OutcomeResult.INCONCLUSIVE, inspected_at=hold.held_at)
+                record_outcome(session, case_id=hold.case_id, officer=officer, outcome=inconclusive)
+            elif step == "lab":
+                complete_lab(session, case_id=hold.case_id, officer=officer, lab=LabResultInput(**fields))
+            else:
+                correction = CorrectionInput(**fields, reason="Second look at the finding")
+                correct_outcome(session, case_id=hold.case_id, officer=officer, correction=correction)
+        hold.due = count + RESOLVE_AFTER
+
+    def work(self, count: int, *, everything: bool = False) -> None:
+        for hold in [h for h in self.open if everything or h.due <= count]:
+            while hold.steps and (everything or hold.due <= count):
+                self.record(hold, count)
+        self.open = [h for h in self.open if h.steps]
+
+
+def _setup(sessions: sessionmaker[Session]) -> tuple[int, int]:
+    with sessions() as session, session.begin():
+        partner = create_partner(session, name="parity-post", kind=PartnerKind.POST)
+        officer = create_officer(session, username="parity", display_name="Parity", role=Role.OFFICER)
+        session.flush()
+        return partner.id, officer.id
+
+
+def _batches(scorer: Scorer, feed: list[Shipment]) -> Iterator[list[Shipment]]:
+    """Consecutive items, at most BATCH at a time, never two of one sender in a batch (see the module doc)."""
+    batch: list[Shipment] = []
+    senders: set[str] = set()
+    for shipment, keys in zip(feed, scorer.entity_keys(feed), strict=True):
+        if len(batch) == BATCH or (keys.sender is not None and keys.sender in senders):
+            yield batch
+            batch, senders = [], set()
+        batch.append(shipment)
+        senders.add(keys.sender or "")
+    if batch:
+        yield batch
+
+
+def _assess(
+    session: Session,
+    scorer: Scorer,
+    policy: AssessmentPolicy,
+    partner_id: int,
+    batch: list[Shipment],
+    submitted_items: list[Shipment],
+) -> list[tuple[Shipment, int]]:
+    """Assess `batch`, each item posted as it is submitted; (item as submitted, case id) of those held."""
+    submitted = [
+        s.model_copy(update={"posting": s.posting.model_copy(update={"posted_at": utcnow()})}) for s in batch
+    ]
+    partner = session.get(Partner, partner_id)
+    assert partner is not None
+    response = assess_batch(
+        session, scorer=scorer, partner=partner, items=list(enumerate(submitted)), policy=policy
     )
-    for count, shipment in enumerate(items):
-        now = shipment.posting.posted_at.timestamp()
-        keys = pseudonymiser.keys_for(shipment)
-        with next(session_of) as session, session.begin():
-            store = SqlHistoryStore(session)
-            while pending and pending[0][0] <= now:
-                known_at, _, seized = heapq.heappop(pending)
-                states = store.load(key for _, key in seized.items())
-                link_seizure(states, [key for _, key in seized.items()], known_at)
-                store.save(states)
-            states = store.load(key for _, key in keys.items())
-            rows.append(shipment_row(shipment, profile) + observe(states, keys, shipment))
-            outcome = known.get((shipment.item_id, shipment.posting.posted_at.date()))
-            if outcome is not None:
-                record_hold(states, [key for _, key in keys.items()])
-                if outcome.found_drugs:
-                    heapq.heappush(pending, (outcome.inspected_at.timestamp(), count, keys))
-            store.save(states)
-    return np.asarray(rows, dtype=np.float64)
+    held = []
+    for decision in response.decisions:
+        if decision.decision == "hold":
+            case_id = session.scalar(
+                select(ReviewCase.id).where(ReviewCase.assessment_id == decision.assessment_id)
+            )
+            assert case_id is not None
+            held.append((submitted[decision.index], case_id))
+    submitted_items.extend(submitted)
+    return held
 
 
-def _sessions(url: str) -> Iterator[Session]:
+def _drive(
+    sessions: sessionmaker[Session],
+    scorer: Scorer,
+    policy: AssessmentPolicy,
+    feed: list[Shipment],
+    illicit: set[str],
+) -> list[Shipment]:
+    """Every item through `assess_batch`, posted as it is submitted; the items as submitted."""
+    partner_id, officer_id = _setup(sessions)
+    customs, submitted, held = Customs(sessions, officer_id), list[Shipment](), 0
+    for batch in _batches(scorer, feed):
+        with sessions() as session, session.begin():
+            holds = _assess(session, scorer, policy, partner_id, batch, submitted)
+        for shipment, case_id in holds:
+            bad = shipment.item_id in illicit
+            customs.open.append(
+                Hold(
+                    case_id,
+                    shipment.posting.posted_at,
+                    len(submitted) + RESOLVE_AFTER,
+                    bad,
+                    _steps(held, bad),
+                )
+            )
+            held += 1
+        customs.work(len(submitted))
+    customs.work(len(submitted), everything=True)
+    return submitted
+
+
+@contextmanager
+def _sessions(url: str) -> Iterator[sessionmaker[Session]]:
     engine = make_engine(url)
-    factory = session_factory(engine)
     try:
-        while True:
-            yield factory()
+        yield session_factory(engine)
     finally:
         engine.dispose()
 
@@ -99,16 +254,34 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
-def test_sql_history_gives_the_replay_features_exactly(feed: tuple[Path, Path], database_url: str) -> None:
-    profile = default_market_profile(seed=0)
-    expected = replay(feed[0], feed[1], profile).features
-    sessions = _sessions(database_url)
-    try:
-        actual = _sql_replay(sessions, feed[0], feed[1], profile)
-    finally:
-        sessions.close()
-    assert expected.shape == actual.shape
-    assert np.array_equal(expected, actual, equal_nan=True)
+def test_the_service_computes_the_replay_features_for_the_same_events(
+    simulated_dir: Path, model_dir: Path, database_url: str, tmp_path: Path
+) -> None:
+    artifact = ModelArtifact.load(model_dir)
+    scorer = RecordingScorer(artifact, Pseudonymiser(TEST_SECRET.encode()))
+    policy = assessment_policy(make_settings(database_url, model_dir, inspection_rate=0.1))
+    events, illicit = _feed(simulated_dir)
+    with _sessions(database_url) as sessions:
+        submitted = _drive(sessions, scorer, policy, events, illicit)
+        with sessions() as session:
+            exported = list(export_outcomes(session))
+    (tmp_path / "shipments.jsonl").write_bytes(b"\n".join(s.model_dump_json().encode() for s in submitted))
+    (tmp_path / "outcomes.jsonl").write_bytes(b"".join(exported))
+    records = [Outcome.model_validate_json(line) for line in exported]
+    assert sum(r.superseded for r in records) > 5
+    assert sum(r.found_drugs for r in records) > 5
+    assert all(r.known_at > r.inspected_at for r in records if r.superseded)
+    expected = replay(tmp_path / "shipments.jsonl", tmp_path / "outcomes.jsonl", artifact.profile).features
+    actual = np.asarray(scorer.rows, dtype=np.float64)
+    assert expected.shape == actual.shape == (len(events), len(FEATURE_NAMES))
+    linked = [FEATURE_NAMES.index(name) for name in ("sender_seizures", "addressee_seized_senders")]
+    assert (np.nan_to_num(actual[:, linked]) > 0).any(axis=0).all()  # seizures reached later items
+    mismatched = [
+        name
+        for i, name in enumerate(FEATURE_NAMES)
+        if not np.array_equal(expected[:, i], actual[:, i], equal_nan=True)
+    ]
+    assert mismatched == []
 
 
 def test_shuffling_future_outcomes_leaves_earlier_features_alone(
@@ -117,12 +290,12 @@ def test_shuffling_future_outcomes_leaves_earlier_features_alone(
     profile = default_market_profile(seed=0)
     shipments, outcomes_path = feed
     outcomes = [Outcome.model_validate_json(line) for line in outcomes_path.read_bytes().splitlines()]
-    cut = sorted(o.inspected_at for o in outcomes)[len(outcomes) // 2]
-    future = [o for o in outcomes if o.inspected_at > cut]
-    assert any(o.found_drugs for o in outcomes if o.inspected_at <= cut)
+    cut = sorted(o.known_at for o in outcomes)[len(outcomes) // 2]
+    future = [o for o in outcomes if o.known_at > cut]
+    assert any(o.found_drugs for o in outcomes if o.known_at <= cut)
     shuffled_ids = [(o.item_id, o.posted_on) for o in future]
     random.Random(3).shuffle(shuffled_ids)
-    rewritten = [o for o in outcomes if o.inspected_at <= cut] + [
+    rewritten = [o for o in outcomes if o.known_at <= cut] + [
         o.model_copy(update={"item_id": item_id, "posted_on": posted_on, "result": OutcomeResult.SEIZED,
                              "substance_category": DrugCategory.ECSTASY})
         for o, (item_id, posted_on) in zip(future, shuffled_ids, strict=True)

@@ -14,7 +14,7 @@ import random
 from collections.abc import Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +43,7 @@ from model.taxonomy import DrugCategory
 from tests.conftest import TEST_SECRET, make_settings, pg_schema
 from training.files import read_jsonl
 from training.market.profile import default_market_profile
-from training.replay import replay
+from training.replay import replay, seizure_changes
 
 DAYS = timedelta(days=7)  # the part of the simulated feed that is replayed through the service
 SAMPLE = 300  # other items sampled from it; every vendor item is added
@@ -308,3 +308,24 @@ def test_shuffling_future_outcomes_leaves_earlier_features_alone(
     assert earlier.sum() > 100
     assert np.array_equal(original.features[earlier], changed.features[earlier], equal_nan=True)
     assert not np.array_equal(original.features[~earlier], changed.features[~earlier], equal_nan=True)
+
+
+def test_a_case_links_and_unlinks_its_seizure_when_each_record_became_known() -> None:
+    base = {"item_id": "RR123456785NL", "inspected_at": "2026-03-03T09:00:00+00:00"}
+    seized = {**base, "result": "seized", "substance_category": "cannabis"}
+    records = [
+        Outcome.model_validate(
+            {**base, "result": "inconclusive", "recorded_at": "2026-03-03T10:00:00+00:00"}
+        ),
+        Outcome.model_validate({**seized, "recorded_at": "2026-03-09T10:00:00+00:00"}),  # the lab result
+        Outcome.model_validate({**seized, "recorded_at": "2026-03-10T10:00:00+00:00"}),  # same finding again
+        Outcome.model_validate(
+            {**base, "result": "nothing_found", "recorded_at": "2026-03-12T10:00:00+00:00"}
+        ),
+    ]
+    keys = EntityKeys(None, None, None, None, None, "cor:NL-GB")
+    changes = seizure_changes(records, 7, keys)
+    assert [(datetime.fromtimestamp(at, UTC).day, linked) for at, _, _, linked in changes] == [
+        (9, True),
+        (12, False),
+    ]

@@ -48,7 +48,7 @@ DESCRIPTIONS = {
     409: "The resource's state does not allow it, or a concurrent request holds it",
     410: "Erased after the retention period",
     413: "Body larger than the configured limit",
-    415: "Body is not application/json",
+    415: "Body sent with a Content-Encoding (bodies are plain JSON), or a batch not sent as application/json",
     422: "Invalid parameters or body, listed by field path",
     429: "Too many failed authentications; retry after Retry-After seconds",
     503: "The database or the model is unavailable; retry after Retry-After seconds",

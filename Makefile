@@ -9,7 +9,7 @@ LINT_PATHS := app model training tests bench
 export PARCEL_RADAR_MODEL_DIR ?= $(MODEL_DIR)
 export PARCEL_RADAR_DATABASE_URL ?= sqlite:///var/parcel-radar.db
 
-.PHONY: run test lint typecheck pytest model chromium constraints clean
+.PHONY: run test lint typecheck pytest model chromium constraints clean screenshots
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ pytest: $(BIN)/.installed chromium
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+screenshots: $(BIN)/.installed chromium
+	PARCEL_RADAR_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest tests/web/test_officer_journey.py
 
 constraints: $(BIN)/.installed
 	$(BIN)/pip freeze --all --exclude-editable | grep -v '^pip==' | sed '1i # Pinned versions of every dependency (runtime, training and dev). Regenerate with `make constraints`.' > constraints.txt

@@ -1,6 +1,8 @@
 """An officer in a real browser: sign in, open the queue, claim a case, record a seizure, see the dashboard."""
 
+import os
 import re
+import tempfile
 from pathlib import Path
 
 import httpx2
@@ -12,7 +14,10 @@ from tests.app.test_assessments import feed_items
 from tests.web.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Screenshots go to a temporary folder; `make screenshots` sets this variable to refresh the README's copies.
+SCREENSHOTS = Path(
+    os.environ.get("PARCEL_RADAR_SCREENSHOTS") or Path(tempfile.gettempdir()) / "radar-screenshots"
+)
 LAPTOP = ViewportSize(width=1366, height=768)
 
 

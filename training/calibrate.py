@@ -82,6 +82,22 @@ def shift_prevalence(calibration: Calibration, fitted: float, target: float) -> 
     return shift_log_odds(calibration, float(logit(target) - logit(fitted)))
 
 
+def mean_at_prevalence(
+    calibration: Calibration,
+    raw_scores: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.float64],
+    target: float,
+) -> float:
+    """Mean probability over labelled items reweighted to a population whose prevalence is `target`.
+
+    What a prior-shifted calibration should give on deployment traffic: its mean over the training worlds'
+    own items is higher, since they hold more drug items than deployment traffic does.
+    """
+    prevalence = float(labels.mean())
+    weights = np.where(labels > 0, target / prevalence, (1.0 - target) / (1.0 - prevalence))
+    return float(np.average(calibration.apply(raw_scores), weights=weights))
+
+
 def anchor_to_prevalence(
     calibration: Calibration, raw_scores: npt.NDArray[np.float64], target: float
 ) -> Calibration:

@@ -17,6 +17,7 @@ from training.calibrate import (
     anchor_to_prevalence,
     fit_calibration,
     ipw_prevalence,
+    mean_at_prevalence,
     profile_prevalence,
     shift_prevalence,
 )
@@ -118,15 +119,15 @@ def calibrate(world: World, booster: lgb.Booster, config: TrainConfig, profile: 
     summary: Summary = {"training_prevalence": fitted_level}
     if config.labels == "truth":
         target, source = config.prevalence, "the deployment prevalence (prior shift)"
-        calibration = (
-            fitted if target is None else shift_prevalence(fitted, float(np.average(labels)), target)
-        )
+        prevalence = float(np.average(labels))
+        calibration = fitted if target is None else shift_prevalence(fitted, prevalence, target)
+        summary["prevalence"] = mean_at_prevalence(calibration, raw, labels, target or prevalence)
         evaluated_with = fitted
     else:
         target, source = _anchor_target(world, config, profile)
         calibration = fitted if target is None else anchor_to_prevalence(fitted, raw, target)
+        summary["prevalence"] = float(calibration.apply(raw).mean())
         evaluated_with = calibration
-    summary["prevalence"] = float(calibration.apply(raw).mean())
     summary["calibration"] = f"{config.labels} labels" + (
         f", level set to {target:.3g} from {source}" if target else ", own level"
     )

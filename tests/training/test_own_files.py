@@ -2,10 +2,12 @@
 
 import csv
 import random
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pytest
 from typer.testing import CliRunner
@@ -14,10 +16,13 @@ from model.artifact import ModelArtifact
 from model.s10 import make_s10
 from model.shipment import Outcome, Shipment
 from training.cli import cli
+from training.replay import replay
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
 DAYS = 42
 DESTINATIONS = ["NL", "NL", "NL", "DE", "BE", "GB", "FR", "US"]
+RANDOM_LANE_SHARE = 0.04  # a random inspection lane: its findings say how many drug items went unseen
+VENDOR_SHARE = 0.01
 VENDOR_SENDERS = [("Mark Jansen", "Dorpsstraat 4", "1012 AB"), ("M. de Boer", "Kerkweg 17", "1013 CD")]
 LISTINGS = [
     ("NLsupplier", "100 x Tesla XTC 250mg", "ecstasy", "120", "NL", "GB;DE;US;FR", "letter untracked"),
@@ -100,11 +105,14 @@ def _write_files(directory: Path) -> tuple[Path, Path, Path]:
     shipments, outcomes = [], []
     for serial in range(DAYS * 600):
         when = START + timedelta(days=serial // 600, seconds=rng.randrange(8 * 3600, 20 * 3600))
-        vendor = rng.random() < 0.01
+        vendor = rng.random() < VENDOR_SHARE
         document = _item(10_000_000 + serial, when, vendor=vendor, rng=rng)
         Shipment.model_validate(document)  # the contract, not a hand-made shortcut
         shipments.append(document)
-        if rng.random() < (0.3 if vendor else 0.01):
+        lane = "random" if rng.random() < RANDOM_LANE_SHARE else None
+        if lane is None and rng.random() < (0.3 if vendor else 0.01):
+            lane = "rule"
+        if lane is not None:
             result = (
                 {"result": "seized", "substance_category": "ecstasy"}
                 if vendor
@@ -114,6 +122,7 @@ def _write_files(directory: Path) -> tuple[Path, Path, Path]:
                 "item_id": document["item_id"],
                 "posted_on": when.date().isoformat(),
                 "inspected_at": (when + timedelta(days=2)).isoformat(),
+                "selection_reason": lane,
                 **result,
             }
             Outcome.model_validate(outcome)
@@ -138,46 +147,66 @@ def _write_files(directory: Path) -> tuple[Path, Path, Path]:
                 "feedback_count",
             ]
         )
-        for vendor, title, category, price, origin, to, options in LISTINGS:
-            writer.writerow(["dream", vendor, title, category, price, "EUR", origin, to, options, 300])
+        for seller, title, category, price, origin, to, options in LISTINGS:
+            writer.writerow(["dream", seller, title, category, price, "EUR", origin, to, options, 300])
     return paths
 
 
-@pytest.mark.slow
-def test_train_and_evaluate_from_your_own_files(tmp_path: Path) -> None:
-    shipments, outcomes, listings = _write_files(tmp_path)
-    runner = CliRunner()
-    trained = runner.invoke(
-        cli,
-        [
-            "train",
-            "--shipments",
-            str(shipments),
-            "--outcomes",
-            str(outcomes),
-            "--listings",
-            str(listings),
-            "--out",
-            str(tmp_path / "model"),
-        ],
-    )
+@dataclass(frozen=True)
+class OwnFiles:
+    shipments: Path
+    outcomes: Path
+    listings: Path
+    model: Path
+
+
+def _train(files: tuple[Path, Path, Path], out: Path, *extra: str) -> None:
+    shipments, outcomes, listings = files
+    arguments = [
+        "train",
+        "--shipments",
+        str(shipments),
+        "--outcomes",
+        str(outcomes),
+        "--listings",
+        str(listings),
+    ]
+    trained = CliRunner().invoke(cli, [*arguments, "--out", str(out), *extra])
     assert trained.exit_code == 0, trained.output
-    artifact = ModelArtifact.load(tmp_path / "model")
+
+
+@pytest.fixture(scope="module")
+def own_files(tmp_path_factory: pytest.TempPathFactory) -> OwnFiles:
+    directory = tmp_path_factory.mktemp("own_files")
+    files = _write_files(directory)
+    _train(files, directory / "model")
+    return OwnFiles(*files, model=directory / "model")
+
+
+def _vendor_items(shipments: Path) -> set[str]:
+    vendors = {name for name, _, _ in VENDOR_SENDERS}
+    documents = [orjson.loads(line) for line in shipments.read_bytes().splitlines()]
+    return {d["item_id"] for d in documents if d["sender"]["name"] in vendors}
+
+
+@pytest.mark.slow
+def test_train_and_evaluate_from_your_own_files(own_files: OwnFiles, tmp_path: Path) -> None:
+    artifact = ModelArtifact.load(own_files.model)
     assert artifact.manifest.training["items"] == DAYS * 600
-    assert artifact.manifest.training["confirmed_findings"] > 20
+    assert int(artifact.manifest.training["confirmed_findings"]) > 20
     assert artifact.profile.corridor("NL", "GB") is not None
-    assert (tmp_path / "model" / "report.html").read_text().count("<img") >= 2
+    assert (own_files.model / "report.html").read_text().count("<img") >= 2
     assert "confirmed findings" in str(artifact.manifest.metrics["test_labels"])
-    evaluated = runner.invoke(
+    evaluated = CliRunner().invoke(
         cli,
         [
             "evaluate",
             "--model",
-            str(tmp_path / "model"),
+            str(own_files.model),
             "--shipments",
-            str(shipments),
+            str(own_files.shipments),
             "--outcomes",
-            str(outcomes),
+            str(own_files.outcomes),
             "--out",
             str(tmp_path / "evaluation"),
         ],
@@ -187,3 +216,30 @@ def test_train_and_evaluate_from_your_own_files(tmp_path: Path) -> None:
     assert evaluation["positives"] > 5
     at_one_percent = next(row for row in evaluation["model"] if row["rate"] == 0.01)
     assert at_one_percent["recall"] >= 0.5  # the planted vendor pattern is found on the analyst's own data
+
+
+@pytest.mark.slow
+def test_probabilities_are_set_by_the_random_lane_and_no_held_item_shows_zero(own_files: OwnFiles) -> None:
+    """Findings alone say "the old policy found drugs here"; the random lane sets the level to "carries drugs"."""
+    artifact = ModelArtifact.load(own_files.model)
+    assert "propensity-weighted findings" in str(artifact.manifest.training["calibration"])
+    data = replay(own_files.shipments, own_files.outcomes, artifact.profile)
+    probabilities = artifact.predict(data.features)
+    assert probabilities.min() > 0.0
+    assert probabilities[data.found].min() > 0.001, "a held item with a finding is shown as (nearly) 0%"
+    vendors = _vendor_items(own_files.shipments)
+    prevalence = len(vendors) / len(data)
+    assert 0.5 <= probabilities.mean() / prevalence <= 2.0
+    is_vendor = np.array([item_id in vendors for item_id in data.item_ids])
+    assert probabilities[is_vendor].mean() > 20 * probabilities[~is_vendor].mean()
+
+
+@pytest.mark.slow
+def test_a_shipped_model_is_fine_tuned_on_your_outcomes(
+    own_files: OwnFiles, model_dir: Path, tmp_path: Path
+) -> None:
+    files = (own_files.shipments, own_files.outcomes, own_files.listings)
+    _train(files, tmp_path / "tuned", "--init-model", str(model_dir))
+    shipped, tuned = ModelArtifact.load(model_dir), ModelArtifact.load(tmp_path / "tuned")
+    assert int(tuned.manifest.training["trees"]) > int(shipped.manifest.training["trees"])
+    assert float(str(tuned.manifest.metrics["recall_at_1pct"])) >= 0.5

@@ -6,10 +6,8 @@ evaluated on its test period against ground truth.
 """
 
 import math
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,11 +15,11 @@ from scipy import stats
 
 from model.artifact import ModelArtifact
 from training.baselines import TargetingRules
-from training.evaluate import HEADLINE_RATE, Evaluation, Truth, evaluate, evaluation_period
+from training.evaluate import HEADLINE_RATE, Evaluation, evaluate, evaluation_period
 from training.market.profile import default_market_profile
 from training.metrics import AtRate
-from training.replay import replay
-from training.simulate import ScenarioConfig, simulate
+from training.simulate import ScenarioConfig
+from training.worlds import simulate_and_replay
 
 WORLD_SELECTORS = ("model", "rules_lane", "market_profile", "random")
 Progress = Callable[[str], None]
@@ -125,13 +123,8 @@ def evaluate_world(
     workers: int,
 ) -> WorldResult:
     """Simulate one world into a temporary directory, replay it and evaluate the artifact on its test period."""
-    with tempfile.TemporaryDirectory(prefix=f"radar-world-{scenario.seed}-") as scratch:
-        directory = Path(scratch)
-        simulate(scenario, default_market_profile(seed=scenario.seed), directory, workers=workers)
-        data = replay(
-            directory / "shipments.jsonl", directory / "outcomes.jsonl", artifact.profile, workers=workers
-        )
-        truth = Truth.read(directory / "truth.jsonl")
+    market = default_market_profile(seed=scenario.seed)
+    data, truth = simulate_and_replay(scenario, market, artifact.profile, workers=workers)
     test = evaluation_period(data, share=test_share)
     raw = np.asarray(artifact.raw_scores(test.features), dtype=np.float64)
     evaluation = evaluate(

@@ -32,15 +32,28 @@ def parse_seeds(text: str) -> tuple[int, ...]:
     return tuple(seeds)
 
 
+def simulate_and_replay(
+    scenario: ScenarioConfig, market: MarketProfile, features_profile: MarketProfile, *, workers: int = 2
+) -> tuple[Dataset, Truth]:
+    """Simulate one world from `market` and replay it on its own (its history features see only its own past).
+
+    `features_profile` is the profile the features read: the market itself when training, the artifact's
+    profile when a trained model is evaluated on a world of another market.
+    """
+    with tempfile.TemporaryDirectory(prefix=f"radar-world-{scenario.seed}-") as scratch:
+        directory = Path(scratch)
+        simulate(scenario, market, directory, workers=workers)
+        data = replay(
+            directory / "shipments.jsonl", directory / "outcomes.jsonl", features_profile, workers=workers
+        )
+        return data, Truth.read(directory / "truth.jsonl")
+
+
 def simulated_world(
     scenario: ScenarioConfig, profile: MarketProfile, config: TrainConfig, *, workers: int = 2
 ) -> World:
     """Simulate one world and replay it on its own, so its history features see only its own past."""
-    with tempfile.TemporaryDirectory(prefix="radar-world-") as scratch:
-        directory = Path(scratch)
-        simulate(scenario, profile, directory, workers=workers)
-        data = replay(directory / "shipments.jsonl", directory / "outcomes.jsonl", profile, workers=workers)
-        truth = Truth.read(directory / "truth.jsonl")
+    data, truth = simulate_and_replay(scenario, profile, profile, workers=workers)
     return make_world(data, truth, config)
 
 

@@ -9,7 +9,7 @@ LINT_PATHS := app model training tests bench
 export PARCEL_RADAR_MODEL_DIR ?= $(MODEL_DIR)
 export PARCEL_RADAR_DATABASE_URL ?= sqlite:///var/parcel-radar.db
 
-.PHONY: run test lint typecheck pytest model chromium constraints clean screenshots
+.PHONY: run test lint typecheck pytest model chromium constraints clean screenshots unseen-report
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ $(MODEL_DIR)/manifest.json: | $(BIN)/.installed
 	$(BIN)/python -m training train --simulate --seeds 0,1,2 --out $(MODEL_DIR)
 
 model: $(MODEL_DIR)/manifest.json
+
+# The shipped model on five simulated worlds it never saw (default scenario, other seeds and markets); ~20 min.
+unseen-report: model
+	$(BIN)/python -m training evaluate-worlds --model $(MODEL_DIR) --seeds 5,6,7,8,9 --out $(MODEL_DIR)/unseen
 
 run: $(BIN)/.installed model
 	$(BIN)/python -m app migrate

@@ -186,12 +186,25 @@ def _labels_note(evaluation: Evaluation) -> str:
     )
 
 
+def _seen_worlds_note(training: dict[str, str | int | float]) -> str:
+    """Simulated training: the test period is the later weeks of worlds the model learnt from."""
+    if "seeds" not in training:
+        return ""
+    return (
+        f"<p class='warning'>This test period is the later weeks of the simulated worlds the model was trained "
+        f"on (seeds {html.escape(str(training['seeds']))}). The figure that counts is over worlds it never "
+        "saw: <code>python -m training evaluate-worlds</code> (for the shipped model, "
+        "<code>unseen/report.html</code>, made by <code>make unseen-report</code>).</p>"
+    )
+
+
 def render_report(version: str, training: dict[str, str | int | float], evaluation: Evaluation) -> str:
     """One self-contained HTML page with the targets, curves, calibration and breakdowns."""
     body = [
         f"<p>Model <b>{html.escape(version)}</b>. Test period: {evaluation.items:,} items, "
         f"{evaluation.positives:,} drug items; labels: {html.escape(evaluation.labels)}.</p>",
         _labels_note(evaluation),
+        _seen_worlds_note(training),
         "<h2>Targets</h2>",
         f"<p>Judged only against ground truth with at least {MIN_POSITIVES_TO_JUDGE} drug items.</p>",
         table_html(["line", "measured", "target", "status"], targets(evaluation)),

@@ -114,8 +114,11 @@ def authenticate_officer(
 
 @dataclass(frozen=True)
 class AuthGuard:
-    """Failed authentications per client address and per credential over a sliding window: past the limit
-    the next attempt is refused (429) without being checked, until enough failures have aged out."""
+    """Failed authentications per client address and per credential over a sliding window.
+
+    An address past its limit is refused (429) before its next attempt is checked. A credential past its
+    limit only turns the answer to a wrong secret into 429: whoever holds the real secret still gets in, so
+    nobody can lock a partner or an officer out by failing with their public prefix."""
 
     read_sessions: sessionmaker[Session]
     sessions: sessionmaker[Session]
@@ -140,7 +143,7 @@ class AuthGuard:
         key is limited wherever the guesses come from); anything else by a hash, never in clear."""
         parsed = split_token(credential)
         identity = parsed[1] if parsed else hashlib.sha256(credential.encode()).hexdigest()[:32]
-        return {f"address:{address[:64]}": self.per_address, f"credential:{identity}": self.per_credential}
+        return {_address_bucket(address): self.per_address, f"credential:{identity}": self.per_credential}
 
     def retry_after(self, limits: dict[str, int]) -> int | None:
         """Seconds until an attempt is allowed again; None while every bucket is under its limit."""
@@ -157,6 +160,15 @@ class AuthGuard:
             if failures >= limits[bucket]
         ]
         return max(waits, default=None)
+
+    def address_wait(self, address: str) -> int | None:
+        """Seconds until this address may try again; None while it is under its limit."""
+        return self.retry_after({_address_bucket(address): self.per_address})
+
+    def fail(self, limits: dict[str, int], *, sign_in_reason: str | None = None) -> int | None:
+        """Count one failure, then the seconds to wait when it went past a limit (None: answer it as usual)."""
+        self.record_failure(limits, sign_in_reason=sign_in_reason)
+        return self.retry_after({bucket: limit + 1 for bucket, limit in limits.items()})
 
     def record_failure(self, limits: dict[str, int], *, sign_in_reason: str | None = None) -> None:
         """Count one failure in every bucket (and drop failures older than the window); a failed sign-in is
@@ -192,3 +204,7 @@ def metrics_refusal(settings: Settings, authorization: str | None) -> OrjsonResp
         "send 'Authorization: Bearer <metrics token>'",
         Unauthorized.headers,
     )
+
+
+def _address_bucket(address: str) -> str:
+    return f"address:{address[:64]}"

@@ -51,6 +51,8 @@ def split_token(token: str) -> tuple[str, str] | None:
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] not in {PARTNER_KEY_PREFIX, OFFICER_TOKEN_PREFIX} or len(parts[1]) != 8:
         return None
+    if not (parts[1].isascii() and parts[1].isalnum()) or not token.isprintable():
+        return None  # e.g. a NUL, which PostgreSQL cannot even compare: no issued token looks like that
     return parts[0], parts[1]
 
 

@@ -5,10 +5,12 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 
 from anyio import to_thread
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import MutableHeaders
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth import AuthGuard
@@ -18,6 +20,7 @@ from app.logging import REQUEST_ID_HEADER, request_id
 
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 UNMATCHED_ROUTE = "unmatched"
+MAX_REMEMBERED_ADDRESSES = 10_000  # failed addresses a process keeps in mind before forgetting stale ones
 access_log = logging.getLogger("app.access")
 
 
@@ -191,12 +194,24 @@ def _bearer_credential(scope: Scope) -> str | None:
 
 
 class FailedAuthThrottle:
-    """Every 401 answered to a bearer credential counts against the client's address and the credential; past
-    the limit (see AuthGuard) the request is refused with 429 and Retry-After before it is authenticated.
-    If the database cannot be asked, the request goes on: the route answers for the database itself."""
+    """Every 401 answered to a bearer credential counts against the client's address and the credential (see
+    AuthGuard); past a limit the 401 becomes 429 with Retry-After, and an address past its limit is refused
+    before its next attempt is checked.
+
+    A request that authenticates never waits on this: the database is asked before authentication only for
+    an address this process saw fail within the window (other processes find out at that address's first
+    failure with them). If the database cannot be asked, the request goes on and is answered as usual."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._failed_at: dict[str, float] = {}  # address -> monotonic time of its last failure here
+
+    def _failed_recently(self, address: str, window_s: float) -> bool:
+        now = time.monotonic()
+        if len(self._failed_at) > MAX_REMEMBERED_ADDRESSES:
+            self._failed_at = {a: t for a, t in self._failed_at.items() if now - t < window_s}
+        at = self._failed_at.get(address)
+        return at is not None and now - at < window_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         app = scope.get("app")  # Starlette puts itself there; the lifespan made the guard
@@ -206,31 +221,39 @@ class FailedAuthThrottle:
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
-        limits = guard.limits(client[0] if client else "unknown", credential)
-        try:
-            wait = await to_thread.run_sync(guard.retry_after, limits)
-        except SQLAlchemyError:
-            wait = None
-        if wait is not None:
-            refusal = error_response(
-                429,
-                "too_many_requests",
-                "too many failed authentications; retry later",
-                {"Retry-After": str(wait)},
-            )
-            await refusal(scope, receive, send)
-            return
-        status = 0
+        address = client[0] if client else "unknown"
+        window_s = guard.window.total_seconds()
+        if self._failed_recently(address, window_s):
+            wait = await _ask(guard.address_wait, address)
+            if wait is not None:
+                await _too_many(wait)(scope, receive, send)
+                return
+        refused = False
 
-        async def watch_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
+        async def count_failures(message: Message) -> None:
+            nonlocal refused
+            if message["type"] == "http.response.start" and message["status"] == 401:
+                self._failed_at[address] = time.monotonic()
+                wait = await _ask(guard.fail, guard.limits(address, credential))
+                if wait is not None:
+                    refused = True
+                    await _too_many(wait)(scope, receive, send)
+            if not refused:
+                await send(message)
 
-        await self.app(scope, receive, watch_status)
-        if status == 401:
-            try:
-                await to_thread.run_sync(guard.record_failure, limits)
-            except SQLAlchemyError:
-                access_log.warning("could not count a failed authentication: the database is unavailable")
+        await self.app(scope, receive, count_failures)
+
+
+async def _ask(question: Callable[[Any], int | None], argument: Any) -> int | None:
+    """A throttle question answered from a worker thread; None when the database cannot answer."""
+    try:
+        return await to_thread.run_sync(question, argument)
+    except SQLAlchemyError:
+        access_log.warning("could not consult the failed-authentication counts: the database is unavailable")
+        return None
+
+
+def _too_many(wait: int) -> Response:
+    return error_response(
+        429, "too_many_requests", "too many failed authentications; retry later", {"Retry-After": str(wait)}
+    )

@@ -67,18 +67,18 @@ def set_session_cookie(response: Response, value: str, *, expires_at: datetime, 
     )
 
 
-def _sign_in_limits(request: Request, token: str) -> tuple[AuthGuard, dict[str, int]]:
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def sign_in_throttled(request: Request) -> int | None:
+    """Seconds to wait when this address failed too often recently (None: go ahead and check the token)."""
     guard: AuthGuard = request.app.state.auth_guard
-    return guard, guard.limits(request.client.host if request.client else "unknown", token)
+    return guard.address_wait(_client_address(request))
 
 
-def sign_in_throttled(request: Request, token: str) -> int | None:
-    """Seconds to wait when this address or this token failed too often recently (None: go ahead)."""
-    guard, limits = _sign_in_limits(request, token)
-    return guard.retry_after(limits)
-
-
-def sign_in_failed(request: Request, token: str, reason: str) -> None:
-    """Count the failure against the address and the token, and audit it (never the token itself)."""
-    guard, limits = _sign_in_limits(request, token)
-    guard.record_failure(limits, sign_in_reason=reason)
+def sign_in_failed(request: Request, token: str, reason: str) -> int | None:
+    """Count the failure against the address and the token and audit it (never the token itself); the
+    seconds to wait when either is now past its limit."""
+    guard: AuthGuard = request.app.state.auth_guard
+    return guard.fail(guard.limits(_client_address(request), token), sign_in_reason=reason)

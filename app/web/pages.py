@@ -61,6 +61,12 @@ def _signin_page(request: Request, settings: Settings, *, error: str | None, sta
     return response
 
 
+def _too_many_sign_ins(request: Request, settings: Settings, wait: int) -> Response:
+    page = _signin_page(request, settings, error="Too many failed sign-ins; wait.", status_code=429)
+    page.headers["Retry-After"] = str(wait)
+    return page
+
+
 @router.get("/signin")
 def signin_form(request: Request, settings: SettingsDep) -> Response:
     """The sign-in page: an officer pastes the token `python -m app create-officer` printed."""
@@ -84,14 +90,13 @@ def signin(
         return _signin_page(
             request, settings, error="The form expired. Paste your token again.", status_code=403
         )
-    if (wait := sign_in_throttled(request, token.strip())) is not None:
-        page = _signin_page(request, settings, error="Too many failed sign-ins; wait.", status_code=429)
-        page.headers["Retry-After"] = str(wait)
-        return page
+    if (wait := sign_in_throttled(request)) is not None:
+        return _too_many_sign_ins(request, settings, wait)
     try:
         who = authenticate_officer(read_sessions, token=token.strip(), oidc=oidc, sessions=sessions)
     except (Unauthorized, Forbidden) as exc:
-        sign_in_failed(request, token.strip(), str(exc.detail))
+        if (wait := sign_in_failed(request, token.strip(), str(exc.detail))) is not None:
+            return _too_many_sign_ins(request, settings, wait)
         return _signin_page(request, settings, error=f"Not signed in: {exc.detail}.", status_code=401)
     expires_at = utcnow() + timedelta(hours=settings.web_session_hours)
     if who.expires_at is not None:

@@ -224,3 +224,20 @@ def test_tabs_and_newlines_in_a_note_are_kept(service: Service) -> None:
         f"/v1/review/cases/{case['case_id']}/outcome", json=outcome, headers=service.as_officer()
     )
     assert response.status_code == 201, response.text
+
+
+def assert_crafted_tokens_refused(service: Service) -> None:
+    for text in CONTROL_CHARACTERS:
+        for token in (f"pro_{text * 8}_x", f"pro_abcd{text}efg_x", f"pro_abcdefgh_{text}"):
+            response = sign_in_form(service, token)
+            assert response.status_code == 401, (repr(token), response.text)
+
+
+def test_tokens_with_control_characters_are_unknown_on_sqlite(web_service: Service) -> None:
+    assert_crafted_tokens_refused(web_service)
+
+
+@pytest.mark.postgres
+def test_tokens_with_control_characters_are_unknown_on_postgres(pg_base_url: str, model_dir: Path) -> None:
+    for service in start_service(pg_base_url, model_dir, web_cookie_secure=False):
+        assert_crafted_tokens_refused(service)

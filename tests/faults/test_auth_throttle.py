@@ -63,8 +63,10 @@ def test_failed_bearer_checks_are_limited_across_processes(two_workers: tuple[Se
             first.get("/v1/assessments/x", headers=from_address("10.0.2.2", "prk_abcdefgh_x")).status_code
             == 429
         )
-        locked = second.get("/v1/assessments/x", headers=from_address("10.0.3.3", filer.key))
-        assert locked.status_code == 429  # the guessed-at key waits out the window, wherever it comes from
+        real = second.get("/v1/assessments/x", headers=from_address("10.0.3.3", filer.key))
+        assert real.status_code == 404  # the guessed-at key's holder is never locked out by the guesses
+        wrong = first.get("/v1/assessments/x", headers=from_address("10.0.3.4", f"prk_{prefix}_y"))
+        assert wrong.status_code == 429  # but one more wrong secret for it is refused, from anywhere
         other = second.get("/v1/assessments/x", headers=from_address("10.0.3.3", "prk_12345678_x"))
         assert other.status_code == 401  # another credential from another address is checked as usual
 
@@ -99,6 +101,7 @@ def test_failed_sign_ins_are_limited_across_processes_and_audited(two_workers: t
             )
         ).all()
     engine.dispose()
-    assert [actor for actor, _, _ in failed] == [f"address:10.1.0.{n}" for n in range(PER_CREDENTIAL)]
+    addresses = [f"address:10.1.0.{n}" for n in range(PER_CREDENTIAL)]
+    assert [actor for actor, _, _ in failed] == [*addresses, "address:10.1.9.9"]  # the refused one too
     assert {subject for _, subject, _ in failed} == {"credential:feedface"}
     assert all(guess not in payload and "not-the-secret" not in payload for _, _, payload in failed)

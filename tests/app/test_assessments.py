@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.credentials import revoke_api_key, split_token
 from app.db.tables import Assessment, Partner, PartyHistory, ReviewCase
-from app.settings import get_settings
-from tests.conftest import Service
+from app.settings import Settings, get_settings
+from tests.conftest import Service, start_service
 from tests.factories import shipment_doc
 
 
@@ -194,3 +194,14 @@ def test_key_rotation_through_the_cli(service: Service, monkeypatch: pytest.Monk
     new_key = issued.output.split()[-1]
     assert post(service, {"items": [shipment_doc()]}).status_code == 401
     assert post(service, {"items": [shipment_doc()]}, headers=service.as_partner(new_key)).status_code == 200
+
+
+def test_the_largest_batch_the_settings_allow_is_one_history_read(
+    tmp_path: Path, model_dir: Path, simulated_dir: Path
+) -> None:
+    largest = Settings.model_fields["max_batch_items"].metadata
+    limit = next(bound.le for bound in largest if hasattr(bound, "le"))
+    for service in start_service(f"sqlite:///{tmp_path / 'radar.db'}", model_dir, max_batch_items=limit):
+        response = post(service, {"items": feed_items(simulated_dir, limit)})
+        assert response.status_code == 200, response.text[:500]
+        assert len(response.json()["decisions"]) == limit

@@ -40,14 +40,15 @@ class WorldResult:
 
 @dataclass(frozen=True)
 class AcrossWorlds:
-    """A figure over worlds: the mean of the per-world values with a 95% t interval."""
+    """A non-negative figure over worlds: the mean of the per-world values with a 95% t interval, cut to the
+    figure's range (0 up to `upper`, e.g. 1 for a recall)."""
 
     mean: float
     low: float
     high: float
 
     @classmethod
-    def of(cls, values: Sequence[float]) -> "AcrossWorlds":
+    def of(cls, values: Sequence[float], upper: float = math.inf) -> "AcrossWorlds":
         finite = np.asarray([v for v in values if not math.isnan(v)], dtype=np.float64)
         if not len(finite):
             return cls(math.nan, math.nan, math.nan)
@@ -55,7 +56,7 @@ class AcrossWorlds:
         if len(finite) < 2:
             return cls(mean, math.nan, math.nan)
         half = float(stats.t.ppf(0.975, len(finite) - 1) * finite.std(ddof=1) / math.sqrt(len(finite)))
-        return cls(mean, mean - half, mean + half)
+        return cls(mean, max(0.0, mean - half), min(upper, mean + half))
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ def summarise(worlds: list[WorldResult]) -> dict[str, list[RateAcrossWorlds]]:
         summary[name] = [
             RateAcrossWorlds(
                 rate,
-                AcrossWorlds.of([w.selectors[name][i].recall for w in worlds]),
+                AcrossWorlds.of([w.selectors[name][i].recall for w in worlds], upper=1.0),
                 _pooled((w.selectors[name][i] for w in worlds), rate),
             )
             for i, rate in enumerate(rates)

@@ -12,6 +12,7 @@ from training.evaluate import CONFIRMED_FINDINGS, Evaluation, Truth, evaluate
 from training.metrics import at_rate, calibration_quality, random_at_rate, wilson_interval
 from training.propensity import random_lane_weights
 from training.report import NOT_JUDGED_ON_FINDINGS, TOO_FEW, render_report, targets
+from training.unseen import AcrossWorlds
 
 IDENTITY = Calibration(raw=[0.0, 1.0], probability=[0.0, 1.0])
 
@@ -127,3 +128,12 @@ def test_random_lane_weight_is_the_days_sampling_fraction_among_items_the_other_
     assert weights[:6].tolist() == [1.0] * 6
     assert weights[6:10] == pytest.approx([94 / 4] * 4)
     assert weights[10:].sum() == 0.0
+
+
+def test_intervals_over_worlds_stay_within_the_figures_range() -> None:
+    low_recalls = AcrossWorlds.of([0.0, 0.0, 0.1])
+    assert low_recalls.low == 0.0 < low_recalls.mean < low_recalls.high
+    high_recalls = AcrossWorlds.of([1.0, 1.0, 0.9], upper=1.0)
+    assert high_recalls.low < high_recalls.mean < high_recalls.high == 1.0
+    unbounded = AcrossWorlds.of([1.0, 1.0, 0.9])
+    assert unbounded.high > 1.0

@@ -6,14 +6,13 @@ import orjson
 
 from model.artifact import ModelArtifact
 from training.report import (
-    RECALL_VS_RULES_TARGET,
     BRIER_SKILL_TARGET,
     LOG_LOSS_SKILL_TARGET,
     MEAN_TO_PREVALENCE_TARGET,
     MIN_POSITIVES_TO_JUDGE,
     RECALL_VS_RANDOM_TARGET,
+    RECALL_VS_RULES_TARGET,
 )
-
 from training.unseen import trained_seeds
 
 SHIPPED = Path(__file__).resolve().parent.parent / "models" / "default"

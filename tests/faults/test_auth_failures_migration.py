@@ -23,20 +23,26 @@ def _differences_from_models(url: str) -> list[object]:
         engine.dispose()
 
 
-def _round_trip(url: str) -> None:
+def _round_trip(url: str) -> list[list[object]]:
+    """The differences from the models after upgrade, downgrade to 0003 and upgrade again."""
+    stages = []
     upgrade(url)
-    assert _differences_from_models(url) == []
+    stages.append(_differences_from_models(url))
     downgrade(url, "0003")
-    assert _differences_from_models(url) == ["no auth_failures table"]
+    stages.append(_differences_from_models(url))
     upgrade(url)
-    assert _differences_from_models(url) == []
+    stages.append(_differences_from_models(url))
+    return stages
+
+
+ROUND_TRIP = [[], ["no auth_failures table"], []]
 
 
 def test_auth_failures_migration_round_trip_on_sqlite(tmp_path_factory: pytest.TempPathFactory) -> None:
-    _round_trip(f"sqlite:///{tmp_path_factory.mktemp('migration') / 'radar.db'}")
+    assert _round_trip(f"sqlite:///{tmp_path_factory.mktemp('migration') / 'radar.db'}") == ROUND_TRIP
 
 
 @pytest.mark.postgres
 def test_auth_failures_migration_round_trip_on_postgres() -> None:
     with pg_schema("radar_auth_failures") as url:
-        _round_trip(url)
+        assert _round_trip(url) == ROUND_TRIP

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -115,8 +115,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(model: Path, database_url: str, log: Path) -> Iterator[Server]:
-    """`python -m app serve` with production settings and JSON logs to `log`; stopped with SIGTERM."""
+def serving(
+    model: Path, database_url: str, log: Path, overrides: Mapping[str, str] | None = None
+) -> Iterator[Server]:
+    """`python -m app serve` with production settings (or `overrides` of them) and JSON logs to `log`;
+    stopped with SIGTERM."""
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PARCEL_RADAR_")},
@@ -124,6 +127,7 @@ def serving(model: Path, database_url: str, log: Path) -> Iterator[Server]:
         "PARCEL_RADAR_DATABASE_URL": database_url,
         "PARCEL_RADAR_MODEL_DIR": str(model),
         "PARCEL_RADAR_PSEUDONYM_SECRET": secrets.token_urlsafe(48),
+        **(overrides or {}),
     }
     command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as output:

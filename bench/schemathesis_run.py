@@ -8,20 +8,15 @@ Usage: python bench/schemathesis_run.py --model DIR [--max-examples N] [--seed N
 """
 
 import argparse
-import os
 import re
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
-
-import httpx2
 
 from app.credentials import (
     PartnerKind,
@@ -33,10 +28,9 @@ from app.credentials import (
 )
 from app.db.engine import make_engine, session_factory
 from app.db.migrate import upgrade
-from bench.assess import _free_port, database
+from bench.assess import database, serving
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
-SECRET = "schemathesis-pseudonym-secret-of-32-bytes-or-more"
 
 
 @dataclass(frozen=True)
@@ -67,43 +61,15 @@ def credentials(database_url: str) -> dict[str, str]:
         engine.dispose()
 
 
-@contextmanager
-def serving(model: Path, database_url: str, log: Path) -> Iterator[str]:
-    """The base URL of `python -m app serve` on `database_url`, ready; killed afterwards."""
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("PARCEL_RADAR_")},
-        "PARCEL_RADAR_ENVIRONMENT": "test",
-        "PARCEL_RADAR_DATABASE_URL": database_url,
-        "PARCEL_RADAR_MODEL_DIR": str(model),
-        "PARCEL_RADAR_PSEUDONYM_SECRET": SECRET,
-        "PARCEL_RADAR_LOG_LEVEL": "WARNING",
-        # The fuzzer is one client sending thousands of deliberately bad credentials (the ignored_auth check
-        # expects 401 for each); the lockout that would answer 429 has tests of its own (tests/faults).
-        "PARCEL_RADAR_AUTH_FAILURES_PER_ADDRESS": "1000000",
-        "PARCEL_RADAR_AUTH_FAILURES_PER_CREDENTIAL": "1000000",
-    }
-    command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not _ready(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not become ready:\n{log.read_text()}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.kill()
-        process.wait(timeout=30)
-
-
-def _ready(url: str) -> bool:
-    try:
-        return httpx2.get(f"{url}/readyz", timeout=2).status_code == 200
-    except httpx2.TransportError:
-        return False
+# The fuzzer needs the API document (off in production) and is one client sending thousands of deliberately bad
+# credentials (the ignored_auth check expects 401 for each); the lockout that would answer 429 has tests of its
+# own (tests/faults).
+FUZZED_SERVER = {
+    "PARCEL_RADAR_ENVIRONMENT": "test",
+    "PARCEL_RADAR_LOG_LEVEL": "WARNING",
+    "PARCEL_RADAR_AUTH_FAILURES_PER_ADDRESS": "1000000",
+    "PARCEL_RADAR_AUTH_FAILURES_PER_CREDENTIAL": "1000000",
+}
 
 
 def fuzz(
@@ -142,9 +108,9 @@ def _generated(output: str) -> int:
 def run(model: Path, *, max_examples: int, seed: int, phases: str, use_pg: bool, out: Path) -> list[Result]:
     with database(use_pg, out) as database_url:
         tokens = credentials(database_url)
-        with serving(model, database_url, out / "server.log") as url:
+        with serving(model, database_url, out / "server.log", FUZZED_SERVER) as server:
             return [
-                fuzz(url, name, token, max_examples=max_examples, seed=seed, phases=phases, out=out)
+                fuzz(server.url, name, token, max_examples=max_examples, seed=seed, phases=phases, out=out)
                 for name, token in tokens.items()
             ]
 

@@ -38,7 +38,7 @@ def set_capacity(
     if partner_id is not None and session.get(Partner, partner_id) is None:
         raise NotFound(f"no partner {partner_id}")
     setting = session.get(CapacitySetting, scope) or CapacitySetting(scope=scope)
-    before = {"inspection_rate": setting.inspection_rate, "exploration_share": setting.exploration_share}
+    before = _rates(setting)
     setting.inspection_rate, setting.exploration_share = inspection_rate, exploration_share
     setting.updated_by, setting.updated_at = officer.id, utcnow()
     session.add(setting)
@@ -49,10 +49,15 @@ def set_capacity(
         subject=f"capacity:{scope}",
         details={
             "before": before,
-            "after": {"inspection_rate": inspection_rate, "exploration_share": exploration_share},
+            "after": _rates(setting),
         },
     )
     return setting
+
+
+def _rates(setting: CapacitySetting) -> dict[str, float | None]:
+    """A scope's setting as the audit log records it before and after a change."""
+    return {"inspection_rate": setting.inspection_rate, "exploration_share": setting.exploration_share}
 
 
 def delete_capacity(session: Session, *, officer: Officer, scope: str) -> None:
@@ -60,7 +65,7 @@ def delete_capacity(session: Session, *, officer: Officer, scope: str) -> None:
     setting = session.get(CapacitySetting, scope)
     if setting is None:
         raise NotFound(f"no capacity set for {scope}")
-    before = {"inspection_rate": setting.inspection_rate, "exploration_share": setting.exploration_share}
+    before = _rates(setting)
     session.delete(setting)
     audit.append(
         session,

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -311,3 +312,36 @@ class AuthFailure(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     bucket: Mapped[str] = mapped_column(String(80))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ModelVersion(Base):
+    """A registered model artifact: registered, shadow (scores beside the champion), champion, or retired."""
+
+    __tablename__ = "model_versions"
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # registered, shadow, champion, retired
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)  # the manifest's metrics, for listing
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    registered_by: Mapped[str] = mapped_column(String(64))
+    promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when it last became champion
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ModelFile(Base):
+    """One file of a registered artifact, so every worker on every host loads the same bytes."""
+
+    __tablename__ = "model_files"
+    version: Mapped[str] = mapped_column(ForeignKey("model_versions.version"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ShadowScore(Base):
+    """A challenger's score of an assessed item, on the feature vector the champion scored."""
+
+    __tablename__ = "shadow_scores"
+    version: Mapped[str] = mapped_column(ForeignKey("model_versions.version"), primary_key=True)
+    assessment_id: Mapped[str] = mapped_column(ForeignKey("assessments.id"), primary_key=True)
+    raw_score: Mapped[float] = mapped_column(Float)
+    probability: Mapped[float] = mapped_column(Float)

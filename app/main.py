@@ -24,6 +24,7 @@ from app.oidc import OidcVerifier
 from app.schemas import AssessmentRequest
 from app.scoring import Scorer
 from app.services.assessments import AssessmentPolicy
+from app.services.group_commit import GroupCommit
 from app.services.policy import Capacity, LiveThresholds
 from app.settings import Settings, get_settings
 from app.web import install_web
@@ -67,6 +68,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.pseudonymiser = Pseudonymiser(settings.pseudonym_secret.get_secret_value().encode())
     app.state.scorer = load_scorer(settings, app.state.pseudonymiser)
     app.state.policy = assessment_policy(settings)
+    app.state.group_commit = GroupCommit(app.state.sessions, app.state.policy, app.state.metrics)
     app.state.oidc = OidcVerifier.from_settings(settings)
     app.state.auth_guard = AuthGuard.from_settings(settings, app.state.read_sessions, app.state.sessions)
     try:

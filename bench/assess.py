@@ -116,10 +116,14 @@ def _free_port() -> int:
 
 @contextmanager
 def serving(
-    model: Path, database_url: str, log: Path, overrides: Mapping[str, str] | None = None
+    model: Path,
+    database_url: str,
+    log: Path,
+    overrides: Mapping[str, str] | None = None,
+    workers: int = 1,
 ) -> Iterator[Server]:
-    """`python -m app serve` with production settings (or `overrides` of them) and JSON logs to `log`;
-    stopped with SIGTERM."""
+    """`python -m app serve` with production settings (or `overrides` of them), `workers` processes and JSON
+    logs to `log`; stopped with SIGTERM."""
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PARCEL_RADAR_")},
@@ -130,6 +134,8 @@ def serving(
         **(overrides or {}),
     }
     command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    if workers > 1:
+        command += ["--workers", str(workers)]
     with log.open("wb") as output:
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
     server = Server(f"http://127.0.0.1:{port}", env, process)

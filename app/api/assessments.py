@@ -2,12 +2,15 @@
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Annotated, Any
 
 import orjson
+from anyio import to_thread
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.api.deps import (
     MetricsDep,
@@ -22,12 +25,15 @@ from app.api.error_docs import AUTHENTICATED, BatchValidationErrorBody, errors
 from app.api.params import AssessmentId
 from app.api.responses import model_response
 from app.credentials import PartnerKind
-from app.db.tables import Assessment
+from app.db.tables import Assessment, Partner
 from app.errors import InvalidRequest, NotFound, UnsupportedMediaType, field_errors
-from app.metrics import count_batch
+from app.metrics import Metrics, count_batch
 from app.schemas import AssessmentResponse, AssessmentView, ItemError
-from app.services.assessments import assess_batch
+from app.scoring import Scorer
+from app.services.assessments import AssessmentPolicy, assess_batch
+from app.services.group_commit import GroupCommit
 from app.services.idempotency import StoredResponse, request_fingerprint, run_once
+from app.settings import Settings
 from model.shipment import Shipment
 
 router = APIRouter(prefix="/v1", tags=["assessments"])
@@ -54,6 +60,16 @@ async def _raw_body(request: Request) -> RawBody:
 
 
 RawBodyDep = Annotated[RawBody, Depends(_raw_body)]
+GROUPED_ITEMS = 10  # requests of up to this many items (and no Idempotency-Key) are committed in groups
+GROUPED_BODY_BYTES = 64 * 1024  # bodies parsed on the event loop; larger ones in a worker thread
+
+
+def _group_commit(request: Request) -> GroupCommit:
+    group_commit: GroupCommit = request.app.state.group_commit
+    return group_commit
+
+
+GroupCommitDep = Annotated[GroupCommit, Depends(_group_commit)]
 
 
 def _json_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
@@ -142,7 +158,7 @@ def _validate_items(
         }
     },
 )
-def assess(
+async def assess(
     body: RawBodyDep,
     session: SessionDep,
     scorer: ScorerDep,
@@ -150,6 +166,7 @@ def assess(
     settings: SettingsDep,
     policy: PolicyDep,
     metrics: MetricsDep,
+    group_commit: GroupCommitDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
 ) -> Response:
     """Assess a batch: one decision per item (release or hold), committed before the answer is sent.
@@ -157,18 +174,55 @@ def assess(
     All-or-nothing by default: one invalid item rejects the batch with 422 listing every error by index and
     field path. With `"partial": true` the valid items are assessed and the invalid ones reported. With an
     `Idempotency-Key` header a retry returns the first answer (`Idempotent-Replayed: true`); the same key with
-    another body gets 422, and while the first request is in flight 409.
+    another body gets 422, and while the first request is in flight 409. Small requests without a key that
+    arrive together are committed together (they may share a `batch_id`).
     """
+    if len(body.content) > GROUPED_BODY_BYTES:  # parsing a large body would hold up the event loop
+        return await to_thread.run_sync(
+            partial(_assess_now, body, session, scorer, partner, settings, policy, metrics, idempotency_key)
+        )
+    request = _parsed(body, settings, partner)
+    if idempotency_key is None and not request.errors and len(request.valid) <= GROUPED_ITEMS:
+        return model_response(await group_commit.assess(partner=partner, scorer=scorer, items=request.valid))
+    return await to_thread.run_sync(
+        partial(_assess_now, request, session, scorer, partner, settings, policy, metrics, idempotency_key)
+    )
+
+
+@dataclass(frozen=True)
+class ParsedRequest:
+    valid: list[tuple[int, Shipment]]
+    errors: list[ItemError]
+    items: int
+    content: bytes
+
+
+def _parsed(body: RawBody, settings: Settings, partner: Partner) -> ParsedRequest:
     items, partial = _envelope(_json_body(body.content, body.content_type), settings.max_batch_items)
     valid, errors = _validate_items(items, partner.kind)
     if errors and (not partial or not valid):
         raise InvalidRequest([e.model_dump() for e in errors])
+    return ParsedRequest(valid, errors, len(items), body.content)
+
+
+def _assess_now(
+    request: RawBody | ParsedRequest,
+    session: Session,
+    scorer: Scorer,
+    partner: Partner,
+    settings: Settings,
+    policy: AssessmentPolicy,
+    metrics: Metrics,
+    idempotency_key: str | None,
+) -> Response:
+    """The request in its own transaction (in a worker thread), with its idempotency record if it has a key."""
+    parsed = request if isinstance(request, ParsedRequest) else _parsed(request, settings, partner)
 
     def work() -> AssessmentResponse:
         response = assess_batch(
-            session, scorer=scorer, partner=partner, items=valid, policy=policy, errors=errors
+            session, scorer=scorer, partner=partner, items=parsed.valid, policy=policy, errors=parsed.errors
         )
-        count_batch(session, metrics, batch_id=response.batch_id, items=len(items))
+        count_batch(session, metrics, batch_id=response.batch_id, items=parsed.items)
         return response
 
     if idempotency_key is None:
@@ -177,7 +231,7 @@ def assess(
         session,
         partner_id=partner.id,
         key=idempotency_key,
-        fingerprint=request_fingerprint("POST", "/v1/assessments", body.content),
+        fingerprint=request_fingerprint("POST", "/v1/assessments", parsed.content),
         ttl=timedelta(hours=settings.idempotency_ttl_hours),
         work=work,
     )

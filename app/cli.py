@@ -13,6 +13,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.cli_models import models_cli
 from app.credentials import (
     PartnerKind,
     Role,
@@ -25,7 +26,7 @@ from app.credentials import (
     partner_for_key,
     revoke_api_key,
 )
-from app.db.engine import make_engine, session_factory
+from app.db.engine import one_off_session
 from app.db.migrate import upgrade
 from app.db.tables import Officer, Partner
 from app.services import retention
@@ -35,6 +36,7 @@ from app.services.rules import RuleConditions
 from app.settings import get_settings
 
 cli = typer.Typer(help="Parcel Radar service administration.", no_args_is_help=True)
+cli.add_typer(models_cli, name="models")
 console = Console()
 DEMO_CREDENTIALS = Path("var/demo-credentials.json")
 
@@ -42,12 +44,8 @@ DEMO_CREDENTIALS = Path("var/demo-credentials.json")
 @contextmanager
 def _session() -> Iterator[Session]:
     """A session on a one-off engine, disposed afterwards (no pooled connection outlives the command)."""
-    engine = make_engine(get_settings().database_url)
-    try:
-        with session_factory(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
+    with one_off_session(get_settings().database_url) as session:
+        yield session
 
 
 @cli.command()

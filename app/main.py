@@ -3,6 +3,7 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from app.errors import ServiceUnavailable, error_response, install_error_handler
 from app.logging import configure_logging
 from app.metrics import install_metrics
 from app.middleware import BodySizeLimit, FailedAuthThrottle, NoStore, RefuseEncodedBodies
+from app.model_holder import ModelHolder
 from app.oidc import OidcVerifier
 from app.schemas import AssessmentRequest
 from app.scoring import Scorer
@@ -28,21 +30,38 @@ from app.services.group_commit import GroupCommit
 from app.services.policy import Capacity, LiveThresholds
 from app.settings import Settings, get_settings
 from app.web import install_web
-from model.artifact import MANIFEST_FILE, ModelArtifact
+from model.artifact import MANIFEST_FILE, ModelArtifact, read_artifact_files
 from model.entities import Pseudonymiser
 
 logger = logging.getLogger(__name__)
 DATABASE_RETRY_AFTER_S = 5
 
 
-def load_scorer(settings: Settings, pseudonymiser: Pseudonymiser) -> Scorer | None:
-    """The scorer for the configured artifact; None when there is none, ArtifactError when it is altered."""
+def configured_artifact(settings: Settings) -> dict[str, bytes] | None:
+    """The files of the configured artifact directory, or None when there is none."""
     if not (settings.model_dir / MANIFEST_FILE).is_file():
-        logger.warning("no model artifact at %s: the service is not ready", settings.model_dir)
+        logger.warning("no model artifact at %s", settings.model_dir)
         return None
-    artifact = ModelArtifact.load(settings.model_dir)
-    logger.info("loaded model %s from %s", artifact.version, settings.model_dir)
-    return Scorer(artifact, pseudonymiser)
+    return read_artifact_files(settings.model_dir)
+
+
+def model_holder(app: FastAPI, settings: Settings) -> ModelHolder:
+    """The holder serving the registry's champion; the configured artifact (verified: ArtifactError if
+    altered) becomes the champion while the registry has none."""
+    files = configured_artifact(settings)
+    configured = None
+    if files is not None:
+        configured = Scorer(ModelArtifact.from_files(files, settings.model_dir), app.state.pseudonymiser)
+        logger.info("loaded model %s from %s", configured.model_version, settings.model_dir)
+    holder = ModelHolder(
+        sessions=app.state.sessions,
+        read_sessions=app.state.read_sessions,
+        pseudonymiser=app.state.pseudonymiser,
+        configured=configured,
+        poll_seconds=settings.model_poll_seconds,
+    )
+    holder.start(files)
+    return holder
 
 
 def assessment_policy(settings: Settings) -> AssessmentPolicy:
@@ -66,14 +85,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sessions = session_factory(engine)
     app.state.read_sessions = session_factory(engine, read_only=True)
     app.state.pseudonymiser = Pseudonymiser(settings.pseudonym_secret.get_secret_value().encode())
-    app.state.scorer = load_scorer(settings, app.state.pseudonymiser)
-    app.state.policy = assessment_policy(settings)
+    app.state.models = await to_thread.run_sync(model_holder, app, settings)
+    app.state.policy = replace(assessment_policy(settings), shadow=lambda: app.state.models.shadow)
     app.state.group_commit = GroupCommit(app.state.sessions, app.state.policy, app.state.metrics)
     app.state.oidc = OidcVerifier.from_settings(settings)
     app.state.auth_guard = AuthGuard.from_settings(settings, app.state.read_sessions, app.state.sessions)
     try:
         yield
     finally:
+        app.state.models.stop()
         engine.dispose()
 
 
@@ -118,7 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url="/redoc" if api_docs else None,
     )
     app.state.settings = settings
-    app.state.scorer = None
+    app.state.models = None
     install_error_handlers(app)
     for database_error in (OperationalError, InterfaceError, PoolTimeout):
         app.add_exception_handler(database_error, _database_unavailable)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.auth import metrics_refusal
 from app.db.tables import Assessment, OutcomeRecord, ReviewCase
 from app.middleware import ObservedRequests
+from app.model_holder import serving_scorer
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 BATCH_BUCKETS = (1, 10, 50, 100, 250, 500, 750, 1000, 2500, 10_000, 100_000)
@@ -133,7 +134,7 @@ def install_metrics(app: FastAPI) -> Metrics:
     """Give `app` its registry, the per-request middleware (outside those added before) and GET /metrics."""
 
     def model_version() -> str | None:
-        scorer = getattr(app.state, "scorer", None)
+        scorer = serving_scorer(app.state)
         return None if scorer is None else str(scorer.model_version)
 
     metrics = app.state.metrics = Metrics(model_version)

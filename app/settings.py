@@ -55,6 +55,9 @@ class Settings(BaseSettings):
         default=2000, ge=1, description="Scores needed before the live threshold is used"
     )
     live_refresh_seconds: float = Field(default=60, ge=0)
+    model_poll_seconds: float = Field(
+        default=5, gt=0, le=3600, description="How often each worker asks the registry for its champion"
+    )
     idempotency_ttl_hours: float = Field(default=24, gt=0)
     party_retention_days: int = Field(
         default=180, ge=1, description="Days clear-text parties of held items are kept"

@@ -1,6 +1,7 @@
 """The model artifact: a LightGBM booster with its calibration, market profile and manifest, verified on load."""
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +70,20 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def read_artifact_files(directory: Path) -> dict[str, bytes]:
+    """The manifest and every file it lists, as bytes (verify them with `ModelArtifact.from_files`)."""
+    manifest_path = directory / MANIFEST_FILE
+    if not manifest_path.is_file():
+        raise ArtifactError(f"no {MANIFEST_FILE} in {directory}")
+    files = {MANIFEST_FILE: manifest_path.read_bytes()}
+    for name in Manifest.model_validate_json(files[MANIFEST_FILE]).files:
+        path = directory / name
+        if not path.is_file():
+            raise ArtifactError(f"{name} is listed in the manifest but missing")
+        files[name] = path.read_bytes()
+    return files
+
+
 @dataclass(frozen=True)
 class Calibration:
     """Increasing map from raw booster score to probability, as breakpoints applied by linear interpolation."""
@@ -95,7 +110,7 @@ class ModelArtifact:
 
     def __init__(
         self,
-        directory: Path,
+        directory: Path | None,
         manifest: Manifest,
         booster: lgb.Booster,
         calibration: Calibration,
@@ -113,33 +128,37 @@ class ModelArtifact:
 
     @classmethod
     def load(cls, directory: Path) -> "ModelArtifact":
-        """Load and verify: every listed file's hash, the feature list, and the booster's own feature names."""
-        manifest_path = directory / MANIFEST_FILE
-        if not manifest_path.is_file():
-            raise ArtifactError(f"no {MANIFEST_FILE} in {directory}")
-        manifest = Manifest.model_validate_json(manifest_path.read_bytes())
+        """Load and verify an artifact directory (see `from_files`)."""
+        return cls.from_files(read_artifact_files(directory), directory)
+
+    @classmethod
+    def from_files(cls, files: Mapping[str, bytes], directory: Path | None = None) -> "ModelArtifact":
+        """Load and verify file contents: every listed file's hash, the feature list, and the booster's own
+        feature names (the same checks whether the bytes come from a directory or the model registry)."""
+        if MANIFEST_FILE not in files:
+            raise ArtifactError(f"no {MANIFEST_FILE} among the artifact's files")
+        manifest = Manifest.model_validate_json(files[MANIFEST_FILE])
         if manifest.format != ARTIFACT_FORMAT:
             raise ArtifactError(f"artifact format {manifest.format} is not {ARTIFACT_FORMAT}")
         for required in (BOOSTER_FILE, CALIBRATION_FILE, PROFILE_FILE):
             if required not in manifest.files:
                 raise ArtifactError(f"manifest does not list {required}")
         for name, expected in manifest.files.items():
-            path = directory / name
-            if not path.is_file():
+            if name not in files:
                 raise ArtifactError(f"{name} is listed in the manifest but missing")
-            if sha256_file(path) != expected:
+            if hashlib.sha256(files[name]).hexdigest() != expected:
                 raise ArtifactError(f"{name} does not match its sha256 in the manifest")
         if manifest.features != current_feature_entries():
             raise ArtifactError(
                 "the artifact was trained on other features than this code computes; retrain it"
             )
-        booster = lgb.Booster(model_file=str(directory / BOOSTER_FILE))
+        booster = lgb.Booster(model_str=files[BOOSTER_FILE].decode())
         if booster.feature_name() != [f.name for f in FEATURES]:
             raise ArtifactError("the booster's feature names differ from the manifest")
-        if sha256_file(directory / PROFILE_FILE) != manifest.market_profile_sha256:
+        if hashlib.sha256(files[PROFILE_FILE]).hexdigest() != manifest.market_profile_sha256:
             raise ArtifactError("the market profile does not match the manifest's market_profile_sha256")
-        profile = MarketProfile.load(directory / PROFILE_FILE)
-        calibration = Calibration.from_json((directory / CALIBRATION_FILE).read_bytes())
+        profile = MarketProfile.from_json(files[PROFILE_FILE])
+        calibration = Calibration.from_json(files[CALIBRATION_FILE])
         return cls(directory, manifest, booster, calibration, profile)
 
     def raw_scores(self, features: FeatureMatrix) -> FeatureMatrix:

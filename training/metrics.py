@@ -7,23 +7,13 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.metrics import average_precision_score
 
+from model.intervals import wilson_interval
+
 Scores = npt.NDArray[np.float64]
 Labels = npt.NDArray[np.bool_]
 
-Z_95 = 1.959963984540054
 TOP_SHARE_FOR_DECISIONS = 0.05
 LOG_LOSS_FLOOR = 1e-15  # a probability of exactly 0 on a drug item costs log(1e-15), not infinity
-
-
-def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion (95% by default); NaN without trials."""
-    if trials <= 0:
-        return math.nan, math.nan
-    share = successes / trials
-    denominator = 1.0 + z * z / trials
-    centre = (share + z * z / (2 * trials)) / denominator
-    half = z * math.sqrt(share * (1.0 - share) / trials + z * z / (4 * trials * trials)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from app.credentials import OFFICER_TOKEN_PREFIX, PARTNER_KEY_PREFIX, Role, part
 from app.db.tables import Officer, Partner
 from app.errors import Forbidden, ServiceUnavailable, Unauthorized
 from app.metrics import Metrics
+from app.model_holder import ModelHolder, serving_scorer
 from app.oidc import OidcVerifier
 from app.scoring import Scorer
 from app.services.assessments import AssessmentPolicy
@@ -39,10 +40,17 @@ def _settings(request: Request) -> Settings:
 
 
 def _scorer(request: Request) -> Scorer:
-    scorer: Scorer | None = request.app.state.scorer
+    scorer = serving_scorer(request.app.state)
     if scorer is None:
         raise ServiceUnavailable("no model is loaded; see /readyz")
     return scorer
+
+
+def _models(request: Request) -> ModelHolder:
+    holder: ModelHolder | None = request.app.state.models
+    if holder is None:
+        raise ServiceUnavailable("no model is loaded; see /readyz")
+    return holder
 
 
 def _policy(request: Request) -> AssessmentPolicy:
@@ -80,6 +88,7 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(_session_factory)]
 ReadSessionsDep = Annotated[sessionmaker[Session], Depends(_read_sessions)]
 ScorerDep = Annotated[Scorer, Depends(_scorer)]
+ModelsDep = Annotated[ModelHolder, Depends(_models)]
 PolicyDep = Annotated[AssessmentPolicy, Depends(_policy)]
 MetricsDep = Annotated[Metrics, Depends(_metrics)]
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]

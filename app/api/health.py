@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import text
 
 from app.errors import OrjsonResponse
+from app.model_holder import serving_scorer
 
 router = APIRouter(tags=["operations"])
 
@@ -18,8 +19,10 @@ def healthz() -> dict[str, str]:
 def readyz(request: Request) -> OrjsonResponse:
     """Ready when a verified model is loaded and the database answers."""
     checks: dict[str, str] = {}
-    scorer = request.app.state.scorer
+    scorer = serving_scorer(request.app.state)
     checks["model"] = f"ok: {scorer.model_version}" if scorer is not None else "missing"
+    if scorer is not None and (problem := request.app.state.models.problem) is not None:
+        checks["registry"] = f"serving the model above; the registry's could not be loaded: {problem}"
     try:
         with request.app.state.read_sessions() as session:
             session.execute(text("SELECT 1"))

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Response
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import MetricsDep, ReadSessionDep, ReviewerDep, ScorerDep, SessionDep
+from app.api.deps import MetricsDep, ModelsDep, ReadSessionDep, ReviewerDep, SessionDep
 from app.api.error_docs import AUTHENTICATED, WITH_BODY, errors
 from app.api.params import CaseId, Cursor, QueueFiltersQuery
 from app.api.responses import model_response
@@ -70,9 +70,9 @@ def queue(
     response_model=CaseDetail,
     responses=errors(*AUTHENTICATED, 404, 422, s404="No such case"),
 )
-def case(case_id: CaseId, session: SessionDep, scorer: ScorerDep, _officer: ReviewerDep) -> Response:
+def case(case_id: CaseId, session: SessionDep, models: ModelsDep, _officer: ReviewerDep) -> Response:
     """A case: decision, score, reasons in plain words, rule and list hits, metadata, outcomes, access log."""
-    return model_response(case_detail(session, case_id=case_id, scorer=scorer))
+    return model_response(case_detail(session, case_id=case_id, models=models))
 
 
 @router.post("/cases/{case_id}/claim", response_model=CaseState, responses=_CASE_ERRORS)

@@ -1,5 +1,7 @@
 """Engine and session factory for SQLite (embedded default) and PostgreSQL."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +83,14 @@ def lock_history(session: Session) -> None:
     """Serialise history read-modify-write across concurrent transactions (PostgreSQL advisory lock)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:lock_id)"), {"lock_id": HISTORY_LOCK_ID})
+
+
+@contextmanager
+def one_off_session(url: str) -> Iterator[Session]:
+    """A session on an engine of its own, disposed afterwards (commands: no pooled connection outlives them)."""
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()

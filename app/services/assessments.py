@@ -1,7 +1,7 @@
 """Assessing a batch: history lookup, features, scores, decisions, and every write in the caller's transaction."""
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
@@ -20,6 +20,7 @@ from app.scoring import Scorer
 from app.services import audit
 from app.services.policy import Capacity, LiveThresholds, Selection, resolve_capacities, select_item
 from app.services.rules import RuleFields, active_rules, list_hits
+from app.services.shadow import record_shadow_scores
 from model.entities import EntityKeys, postcode_area
 from model.features import FEATURE_NAMES
 from model.history import record_hold
@@ -33,6 +34,7 @@ class AssessmentPolicy:
     default_capacity: Capacity
     live: LiveThresholds
     party_retention_days: int
+    shadow: Callable[[], Scorer | None] = lambda: None  # the challenger scoring beside the champion, if any
 
 
 def public_shipment(shipment: Shipment) -> dict[str, Any]:
@@ -229,7 +231,8 @@ def assess_batch(
     policy: AssessmentPolicy,
     errors: Sequence[ItemError] = (),
 ) -> AssessmentResponse:
-    """Score (index, shipment) pairs and persist everything; items assessed before return their first answer."""
+    """Score (index, shipment) pairs and persist everything; items assessed before return their first answer.
+    The policy's shadow model, if any, also scores the fresh items on the same features (no decision changes)."""
     batch_id = new_id()
     lock_history(session)
     existing = _existing(session, partner, [s for _, s in items])
@@ -249,6 +252,9 @@ def assess_batch(
         session.execute(insert(_ASSESSMENTS), rows)
     if cases:
         session.execute(insert(_CASES), cases)
+    if (shadow := policy.shadow()) is not None and rows:
+        features = np.array([item.features for item in scored], dtype=np.float64)
+        record_shadow_scores(session, shadow, [r["id"] for r in rows], features)
     audit.append(
         session,
         actor=f"partner:{partner.id}",

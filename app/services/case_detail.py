@@ -3,8 +3,8 @@
 from sqlalchemy.orm import Session
 
 from app.db.tables import OutcomeRecord
+from app.model_holder import ModelHolder
 from app.schemas import CaseDetail, CaseSummary, OutcomeView, PartyAccessView
-from app.scoring import Scorer
 from app.services.parties import access_log
 from app.services.review import QueueRow, case_outcomes, ensure_reasons, load_case
 
@@ -51,10 +51,12 @@ def outcome_view(record: OutcomeRecord, username: str) -> OutcomeView:
     )
 
 
-def case_detail(session: Session, *, case_id: int, scorer: Scorer) -> CaseDetail:
-    """The case with reasons in plain words (computed and kept on first open); never the clear-text parties."""
+def case_detail(session: Session, *, case_id: int, models: ModelHolder) -> CaseDetail:
+    """The case with reasons in plain words from the model that scored it (computed and kept on first open);
+    never the clear-text parties."""
     row = load_case(session, case_id)
-    ensure_reasons(row.case, scorer)
+    if row.case.reasons is None:
+        ensure_reasons(row.case, models.scorer_for(row.assessment.model_version))
     accesses = [
         PartyAccessView(
             officer=username, purpose=access.purpose, channel=access.channel, accessed_at=access.accessed_at

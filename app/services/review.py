@@ -153,9 +153,10 @@ def load_case(session: Session, case_id: int, *, lock: bool = False) -> QueueRow
     return QueueRow(case, assessment, names.get(case.claimed_by or -1))
 
 
-def ensure_reasons(case: ReviewCase, scorer: Scorer) -> None:
-    """Compute and keep the case's reasons the first time it is opened (contributions are costly)."""
-    if case.reasons is not None:
+def ensure_reasons(case: ReviewCase, scorer: Scorer | None) -> None:
+    """Compute and keep the case's reasons the first time it is opened (contributions are costly), with the
+    scorer of the model version that scored it (None: that version is not at hand, so no reasons)."""
+    if case.reasons is not None or scorer is None:
         return
     vector = np.array([[math.nan if v is None else v for v in case.features]], dtype=np.float64)
     case.reasons = [

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from app.api.deps import MetricsDep, ReadSessionDep, ScorerDep, SessionDep
+from app.api.deps import MetricsDep, ModelsDep, ReadSessionDep, SessionDep
 from app.api.params import CaseId
 from app.errors import AppError, field_errors
 from app.metrics import count_outcome
@@ -105,14 +105,14 @@ def _permissions(user: SignedIn, claimed_by: str | None, status: str) -> dict[st
 def _case_page(
     request: Request,
     session: SessionDep,
-    scorer: ScorerDep,
+    models: ModelsDep,
     user: SignedIn,
     case_id: CaseId,
     *,
     status_code: int = 200,
     **extra: Any,
 ) -> Response:
-    detail = case_detail(session, case_id=case_id, scorer=scorer)
+    detail = case_detail(session, case_id=case_id, models=models)
     context: dict[str, Any] = {
         "case": detail,
         "may": _permissions(user, detail.claimed_by, detail.status),
@@ -131,18 +131,18 @@ def _case_page(
 
 @router.get("/{case_id}")
 def case_page(
-    case_id: CaseId, request: Request, session: ReadSessionDep, scorer: ScorerDep, user: ReviewerPageDep
+    case_id: CaseId, request: Request, session: ReadSessionDep, models: ModelsDep, user: ReviewerPageDep
 ) -> Response:
     """Decision, score, reasons in plain words, hits, metadata, outcomes, and the forms to act on it (read in
     a read-only session: reasons computed here are kept only once an action opens the case for writing)."""
     with session.no_autoflush:  # a flush would try to write, and SQLite refuses that to a read snapshot
-        return _case_page(request, session, scorer, user, case_id)
+        return _case_page(request, session, models, user, case_id)
 
 
 def _act(
     request: Request,
     session: SessionDep,
-    scorer: ScorerDep,
+    models: ModelsDep,
     user: SignedIn,
     case_id: CaseId,
     action: Callable[[], Any],
@@ -161,7 +161,7 @@ def _act(
         errors = field_errors(exc.errors()) if isinstance(exc, ValidationError) else [{"message": exc.detail}]
         status_code = 422 if isinstance(exc, ValidationError) else exc.status_code
         return _case_page(
-            request, session, scorer, user, case_id, status_code=status_code,
+            request, session, models, user, case_id, status_code=status_code,
             errors=errors, form=form, form_name=form_name,
         )  # fmt: skip
     if show is not None:
@@ -182,12 +182,12 @@ def claim(
     case_id: CaseId,
     request: Request,
     session: SessionDep,
-    scorer: ScorerDep,
+    models: ModelsDep,
     user: ReviewerFormDep,
     override_reason: Annotated[str, Form()] = "",
 ) -> Response:
     action = _hand_over(claim_case, session, case_id, user, override_reason)
-    return _act(request, session, scorer, user, case_id, action, done="claimed")
+    return _act(request, session, models, user, case_id, action, done="claimed")
 
 
 @router.post("/{case_id}/release")
@@ -195,12 +195,12 @@ def release(
     case_id: CaseId,
     request: Request,
     session: SessionDep,
-    scorer: ScorerDep,
+    models: ModelsDep,
     user: ReviewerFormDep,
     override_reason: Annotated[str, Form()] = "",
 ) -> Response:
     action = _hand_over(release_case, session, case_id, user, override_reason)
-    return _act(request, session, scorer, user, case_id, action, done="released")
+    return _act(request, session, models, user, case_id, action, done="released")
 
 
 @router.post("/{case_id}/outcome")
@@ -208,7 +208,7 @@ def outcome(
     case_id: CaseId,
     request: Request,
     session: SessionDep,
-    scorer: ScorerDep,
+    models: ModelsDep,
     user: ReviewerFormDep,
     form: OutcomeFormDep,
     metrics: MetricsDep,
@@ -220,7 +220,7 @@ def outcome(
         return record
 
     return _act(
-        request, session, scorer, user, case_id, action, done="outcome", form=form, form_name="outcome"
+        request, session, models, user, case_id, action, done="outcome", form=form, form_name="outcome"
     )
 
 
@@ -229,7 +229,7 @@ def lab_result(
     case_id: CaseId,
     request: Request,
     session: SessionDep,
-    scorer: ScorerDep,
+    models: ModelsDep,
     user: ReviewerFormDep,
     form: OutcomeFormDep,
     metrics: MetricsDep,
@@ -240,7 +240,7 @@ def lab_result(
         count_outcome(session, metrics, record)
         return record
 
-    return _act(request, session, scorer, user, case_id, action, done="lab", form=form, form_name="lab")
+    return _act(request, session, models, user, case_id, action, done="lab", form=form, form_name="lab")
 
 
 @router.post("/{case_id}/correction")
@@ -248,7 +248,7 @@ def correction(
     case_id: CaseId,
     request: Request,
     session: SessionDep,
-    scorer: ScorerDep,
+    models: ModelsDep,
     user: ReviewerFormDep,
     form: OutcomeFormDep,
     metrics: MetricsDep,
@@ -260,7 +260,7 @@ def correction(
         return record
 
     return _act(
-        request, session, scorer, user, case_id, action, done="corrected", form=form, form_name="correction"
+        request, session, models, user, case_id, action, done="corrected", form=form, form_name="correction"
     )
 
 
@@ -269,7 +269,7 @@ def parties(
     case_id: CaseId,
     request: Request,
     session: SessionDep,
-    scorer: ScorerDep,
+    models: ModelsDep,
     user: ReviewerFormDep,
     purpose: Annotated[str, Form()] = "",
 ) -> Response:
@@ -280,6 +280,6 @@ def parties(
         return read_parties(session, case_id=case_id, officer=user.officer, purpose=stated, channel="web")
 
     def show(read: PartiesRead) -> Response:
-        return _case_page(request, session, scorer, user, case_id, parties=read.parties)
+        return _case_page(request, session, models, user, case_id, parties=read.parties)
 
-    return _act(request, session, scorer, user, case_id, action, done="", form_name="parties", show=show)
+    return _act(request, session, models, user, case_id, action, done="", form_name="parties", show=show)

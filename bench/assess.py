@@ -101,6 +101,19 @@ class Server:
             raise SystemExit(f"create-partner printed no key:\n{done.stdout}{done.stderr}")
         return found.group()
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server process and its worker processes (user + system)."""
+        pids = [self.process.pid] + [
+            int(child)
+            for task in Path(f"/proc/{self.process.pid}/task").iterdir()
+            for child in (task / "children").read_text().split()
+        ]
+        total = 0.0
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
     def peak_rss_mb(self) -> float:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
         found = re.search(r"^VmHWM:\s+(\d+) kB", status, flags=re.MULTILINE)

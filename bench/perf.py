@@ -71,7 +71,7 @@ def bare_path(bodies: list[bytes], artifact: ModelArtifact) -> tuple[float, list
     pseudonymiser = Pseudonymiser(b"bench-secret-" * 4)
     states: dict[str, EntityState] = {}
     matrices, items = [], 0
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     for body in bodies:
         raw_items = orjson.loads(body)["items"]
         shipments = [shipment.validate_json(orjson.dumps(raw), strict=True) for raw in raw_items]
@@ -80,6 +80,7 @@ def bare_path(bodies: list[bytes], artifact: ModelArtifact) -> tuple[float, list
         artifact.calibration.apply(artifact.raw_scores(features))
         matrices.append(features)
         items += len(shipments)
+    print(f"  bare path CPU {(time.process_time() - cpu) * 1000 / items:.3f} ms/item", flush=True)
     return items / (time.perf_counter() - began), matrices
 
 
@@ -107,12 +108,14 @@ def server_on(use_pg: bool, out: Path, model: Path, workers: int = 1) -> Iterato
 
 def http_batches(table: Table, server: Server, bodies: list[bytes], batch_items: int, label: str) -> None:
     for concurrency in (1, 4):
+        cpu = server.cpu_seconds()
         result = run_pass(server, bodies, concurrency, batch_items)
+        cpu_ms = (server.cpu_seconds() - cpu) * 1000 / result.items
         p99 = float(np.percentile(result.latencies, 99))
         table.items_per_s(
             f"HTTP {label}, {batch_items:,}-item batches, {concurrency} in flight",
             result.items / result.seconds,
-            f"(batch p99 {p99:.2f} s)",
+            f"(batch p99 {p99:.2f} s; server CPU {cpu_ms:.3f} ms/item)",
         )
 
 
@@ -130,11 +133,14 @@ def single_items(
         return [request_bytes("/v1/assessments", token, orjson.dumps({"items": [i]})) for i in items[:count]]
 
     for rate in rates:
-        step = open_loop(host, port, requests(int(rate * seconds)), rate)
+        batch = requests(int(rate * seconds))
+        cpu = server.cpu_seconds()
+        step = open_loop(host, port, batch, rate)
+        cpu_ms = (server.cpu_seconds() - cpu) * 1000 / len(batch)
         table.add(
             f"single items {label}, offered {rate:,.0f}/s",
             f"p50 {step.percentile_ms(50):.1f} ms, p99 {step.percentile_ms(99):.1f} ms",
-            f"achieved {step.achieved:,.0f}/s, {step.failures} failed",
+            f"achieved {step.achieved:,.0f}/s, {step.failures} failed; server CPU {cpu_ms:.2f} ms/request",
         )
         if step.achieved < 0.9 * rate:
             break

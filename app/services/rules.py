@@ -1,12 +1,14 @@
 """Targeting rules on shipment fields and watch/allow lists on pseudonymised parties: storage and matching."""
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
+from weakref import WeakKeyDictionary
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import func, or_, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
@@ -114,9 +116,24 @@ class ActiveRule:
         }
 
 
+def _rule_of(row: RuleVersion) -> ActiveRule:
+    return ActiveRule(
+        rule_id=row.rule_id,
+        version=row.version,
+        name=row.name,
+        conditions=RuleConditions.model_validate(row.conditions),
+        action="hold" if row.action == "hold" else "release" if row.action == "release" else "raise",
+        raise_by=row.raise_by,
+    )
+
+
 def active_rules(session: Session, at: datetime | None = None) -> list[ActiveRule]:
     """The newest version of every rule, if that version is active and not expired at `at`."""
     at = at or utcnow()
+    return [rule for rule, expires_at in _targeting(session).rules if expires_at is None or expires_at > at]
+
+
+def _load_rules(session: Session) -> list[tuple[ActiveRule, datetime | None]]:
     newest = (
         select(RuleVersion.rule_id, func.max(RuleVersion.version).label("version"))
         .group_by(RuleVersion.rule_id)
@@ -125,22 +142,10 @@ def active_rules(session: Session, at: datetime | None = None) -> list[ActiveRul
     rows = session.scalars(
         select(RuleVersion)
         .join(newest, (RuleVersion.rule_id == newest.c.rule_id) & (RuleVersion.version == newest.c.version))
-        .where(
-            RuleVersion.active.is_(True), or_(RuleVersion.expires_at.is_(None), RuleVersion.expires_at > at)
-        )
+        .where(RuleVersion.active.is_(True))
         .order_by(RuleVersion.rule_id)
     )
-    return [
-        ActiveRule(
-            rule_id=row.rule_id,
-            version=row.version,
-            name=row.name,
-            conditions=RuleConditions.model_validate(row.conditions),
-            action="hold" if row.action == "hold" else "release" if row.action == "release" else "raise",
-            raise_by=row.raise_by,
-        )
-        for row in rows
-    ]
+    return [(_rule_of(row), row.expires_at) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -160,20 +165,57 @@ class ListHit:
 
 
 def list_hits(session: Session, keys: Iterable[str], at: datetime | None = None) -> dict[str, list[ListHit]]:
-    """Active list entries on any of `keys` (one query for the whole batch), by entity key."""
+    """Active list entries on any of `keys`, by entity key (from the cached entries; see _targeting)."""
     at = at or utcnow()
-    wanted = sorted(set(keys))
-    if not wanted:
-        return {}
-    rows = session.scalars(
-        select(ListEntry).where(
-            ListEntry.entity_key.in_(wanted),
-            ListEntry.revoked_at.is_(None),
-            or_(ListEntry.expires_at.is_(None), ListEntry.expires_at > at),
-        )
-    )
+    entries = _targeting(session).entries
     hits: dict[str, list[ListHit]] = {}
-    for row in rows:
-        kind: Literal["watch", "allow"] = "watch" if row.list_kind == "watch" else "allow"
-        hits.setdefault(row.entity_key, []).append(ListHit(kind, row.id, row.entity_kind, row.label))
+    for key in set(keys):
+        for hit, expires_at in entries.get(key, ()):
+            if expires_at is None or expires_at > at:
+                hits.setdefault(key, []).append(hit)
     return hits
+
+
+def _load_entries(session: Session) -> dict[str, list[tuple[ListHit, datetime | None]]]:
+    entries: dict[str, list[tuple[ListHit, datetime | None]]] = {}
+    for row in session.scalars(
+        select(ListEntry).where(ListEntry.revoked_at.is_(None)).order_by(ListEntry.id)
+    ):
+        kind: Literal["watch", "allow"] = "watch" if row.list_kind == "watch" else "allow"
+        hit = ListHit(kind, row.id, row.entity_kind, row.label)
+        entries.setdefault(row.entity_key, []).append((hit, row.expires_at))
+    return entries
+
+
+@dataclass(frozen=True)
+class _Targeting:
+    """Active rules and unrevoked list entries as of one version of their tables."""
+
+    version: tuple[Any, ...]
+    rules: list[tuple[ActiveRule, datetime | None]]
+    entries: dict[str, list[tuple[ListHit, datetime | None]]]
+
+
+# Rule versions are only ever added, list entries added or revoked (never deleted), so this tuple changes
+# whenever what they say changes; one cheap query per batch checks it, in the batch's own transaction.
+_VERSION = select(
+    select(func.max(RuleVersion.id)).scalar_subquery(),
+    select(func.max(ListEntry.id)).scalar_subquery(),
+    select(func.count(ListEntry.revoked_at)).scalar_subquery(),
+)
+_cache: "WeakKeyDictionary[Engine, _Targeting]" = WeakKeyDictionary()  # one per database, per process
+_cache_lock = threading.Lock()
+
+
+def _targeting(session: Session) -> _Targeting:
+    """Rules and list entries as this transaction sees them, reloaded only when their version changed (so
+    every process sees a change from its next batch on, with no list query per batch)."""
+    engine = session.get_bind().engine
+    version = tuple(session.execute(_VERSION).one())
+    cached = _cache.get(engine)
+    if cached is not None and cached.version == version:
+        return cached
+    fresh = _Targeting(version, _load_rules(session), _load_entries(session))
+    with _cache_lock:
+        _cache[engine] = fresh
+    return fresh

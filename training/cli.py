@@ -1,6 +1,5 @@
 """`python -m training`: simulate, learn market profiles, train and evaluate models."""
 
-import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -121,20 +120,3 @@ def train(
 
 cli.command("evaluate")(evaluate_command)
 cli.command("evaluate-worlds")(evaluate_worlds_command)
-
-
-@cli.command()
-def promote(
-    model: Annotated[Path, typer.Option(help="Artifact directory to promote")],
-    to: Annotated[Path, typer.Option(help="The directory the service loads (PARCEL_RADAR_MODEL_DIR)")],
-) -> None:
-    """Verify an artifact and copy it to the served model directory (restart or reload the service after)."""
-    artifact = ModelArtifact.load(model)
-    staging = to.with_name(to.name + ".incoming")
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(model, staging)
-    ModelArtifact.load(staging)
-    if to.exists():
-        shutil.rmtree(to)
-    staging.rename(to)
-    console.print(f"promoted {artifact.version} to {to}")

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import cast
 
 import numpy as np
-from scipy.stats import spearmanr
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
@@ -91,6 +90,14 @@ def current_rate(session: Session, default_rate: float) -> float:
     return setting.inspection_rate if setting is not None else default_rate
 
 
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks from 0, ties sharing their mean rank (as Spearman's correlation wants them)."""
+    ranks = np.empty(len(values))
+    ranks[np.argsort(values, kind="stable")] = np.arange(len(values))
+    _, tie, size = np.unique(values, return_inverse=True, return_counts=True)
+    return np.asarray(np.bincount(tie, weights=ranks)[tie] / size[tie], dtype=np.float64)
+
+
 def _top(scores: np.ndarray, count: int) -> np.ndarray:
     """A mask of the `count` highest scores (ties in arrival order)."""
     held = np.zeros(len(scores), dtype=bool)
@@ -136,7 +143,7 @@ def compare(session: Session, *, version: str | None, default_rate: float) -> Sh
         rate=rate,
         held=count,
         agreement=float(np.mean(by_champion == by_challenger)),
-        rank_correlation=float(spearmanr(champion, challenger).statistic),
+        rank_correlation=float(np.corrcoef(_ranks(champion), _ranks(challenger))[0, 1]),
         champion_only=int(np.sum(by_champion & ~by_challenger)),
         challenger_only=int(np.sum(by_challenger & ~by_champion)),
         champion_recall=Recall(int(np.sum(by_champion & is_finding)), int(is_finding.sum())),

@@ -4,15 +4,27 @@ service adopting its configured model, shadow scores, and reasons from the model
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import orjson
 import pytest
-from sqlalchemy import select, text
+from fastapi import FastAPI
+from sqlalchemy import select, text, update
 
+from app.db.base import utcnow
 from app.db.engine import make_engine, session_factory
-from app.db.tables import AuditRecord, ReviewCase, ShadowScore
+from app.db.tables import (
+    Assessment,
+    AuditRecord,
+    CapacitySetting,
+    Officer,
+    OutcomeRecord,
+    ReviewCase,
+    ShadowScore,
+)
 from app.services import registry
+from app.services.shadow import compare
 from model.artifact import ArtifactError, ModelArtifact, read_artifact_files
 from model.explain import top_reasons
 from tests.app.registry_support import SHIPPED, challenger_artifact, migrated_database, wait_for
@@ -148,7 +160,7 @@ def test_shadow_scores_then_promotion_keeps_reasons_of_the_scoring_model(
         registry.register(
             session, read_artifact_files(challenger_dir), actor="test", status=registry.ModelStatus.SHADOW
         )
-    holder = switching.client.app.state.models
+    holder = cast(FastAPI, switching.client.app).state.models
     wait_for(lambda: holder.shadow is not None)
     cases = held_by_rule(switching, count=5)
     with switching.session() as session:
@@ -180,3 +192,63 @@ def test_shadow_scores_then_promotion_keeps_reasons_of_the_scoring_model(
     assert later.json()["reasons"] == _reason_views(
         challenger, _case_features(switching, fresh[0]["case_id"])
     )
+
+
+def _craft(
+    service: Service, assessment_ids: list[str], champion: list[float], challenger: list[float]
+) -> None:
+    with service.session() as session, session.begin():
+        for assessment_id, mine, theirs in zip(assessment_ids, champion, challenger, strict=True):
+            session.execute(update(Assessment).where(Assessment.id == assessment_id).values(raw_score=mine))
+            session.execute(
+                update(ShadowScore).where(ShadowScore.assessment_id == assessment_id).values(raw_score=theirs)
+            )
+        session.add(CapacitySetting(scope="global", inspection_rate=0.2, exploration_share=0.1))
+
+
+def _outcome(
+    service: Service, case: dict[str, object], result: str, category: str, *, superseded: bool
+) -> None:
+    with service.session() as session, session.begin():
+        officer = session.scalars(select(Officer.id)).first()
+        session.add(
+            OutcomeRecord(
+                case_id=case["case_id"],
+                assessment_id=case["assessment_id"],
+                result=result,
+                substance_category=category,
+                inspected_at=utcnow(),
+                recorded_by=officer,
+                superseded=superseded,
+            )
+        )
+
+
+def test_compare_on_a_crafted_case(switching: Service, tmp_path: Path) -> None:
+    """Ten items; the challenger swaps the first and third of the champion's ranking; at a 20% rate each
+    holds two, and of the two findings the champion holds one, the challenger both."""
+    with switching.session() as session, session.begin():
+        files = read_artifact_files(challenger_artifact(tmp_path / "challenger"))
+        registry.register(session, files, actor="test", status=registry.ModelStatus.SHADOW)
+    holder = cast(FastAPI, switching.client.app).state.models
+    wait_for(lambda: holder.shadow is not None)
+    cases = held_by_rule(switching, count=10)
+    champion = [10.0, 9, 8, 7, 6, 5, 4, 3, 2, 1]
+    _craft(switching, [c["assessment_id"] for c in cases], champion, [8.0, 9, 10, 7, 6, 5, 4, 3, 2, 1])
+    _outcome(switching, cases[0], "nothing_found", "stimulants", superseded=False)
+    _outcome(switching, cases[1], "seized", "stimulants", superseded=False)
+    _outcome(switching, cases[2], "controlled_delivery", "cannabis", superseded=False)
+    _outcome(switching, cases[3], "seized", "opioids", superseded=True)  # corrected since: not a finding
+    _outcome(switching, cases[4], "seized", "non_drug", superseded=False)
+    with switching.session() as session:
+        result = compare(session, version=None, default_rate=0.01)
+    assert (result.challenger, result.items, result.rate, result.held) == ("challenger-40", 10, 0.2, 2)
+    assert result.agreement == pytest.approx(0.8)
+    assert result.rank_correlation == pytest.approx(1 - 6 * (2**2 + 2**2) / (10 * (10**2 - 1)))
+    assert (result.champion_only, result.challenger_only) == (1, 1)
+    assert (result.champion_recall.found, result.challenger_recall.found, result.findings) == (1, 2, 2)
+    assert result.too_few_findings
+    code, output = run_cli(switching.settings.database_url, "models", "compare")
+    assert code == 0
+    assert "same decision on 80.00% of items" in output, output
+    assert "2 findings recorded since the shadow started: too few to judge" in output, output

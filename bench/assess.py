@@ -134,9 +134,11 @@ def serving(
     log: Path,
     overrides: Mapping[str, str] | None = None,
     workers: int = 1,
+    python: str = sys.executable,
 ) -> Iterator[Server]:
     """`python -m app serve` with production settings (or `overrides` of them), `workers` processes and JSON
-    logs to `log`; stopped with SIGTERM."""
+    logs to `log`, run by `python` (another venv's, e.g. one with the runtime dependencies only); stopped
+    with SIGTERM."""
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PARCEL_RADAR_")},
@@ -146,7 +148,7 @@ def serving(
         "PARCEL_RADAR_PSEUDONYM_SECRET": secrets.token_urlsafe(48),
         **(overrides or {}),
     }
-    command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command = [python, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
     if workers > 1:
         command += ["--workers", str(workers)]
     with log.open("wb") as output:

@@ -5,11 +5,12 @@ processes, and the server's peak memory, as a table with each figure's ratio to 
 Parts (--only, repeatable; default all): predict, bare, http-sqlite, http-pg, single, workers.
 
 Usage: python -m bench.perf [--only PART] [--batches N] [--batch-items N] [--rates 50,200,400,800]
-                            [--seconds S] [--workers 1,2] [--single-pg] [--model DIR]
+                            [--seconds S] [--workers 1,2] [--single-pg] [--model DIR] [--server-python PATH]
 """
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -95,13 +96,16 @@ def predict_rate(artifact: ModelArtifact, matrices: list[FeatureMatrix]) -> floa
     return best
 
 
+SERVER_PYTHON = [sys.executable]  # --server-python replaces it
+
+
 @contextmanager
 def server_on(use_pg: bool, out: Path, model: Path, workers: int = 1) -> Iterator[Server]:
     tag = f"{'pg' if use_pg else 'sqlite'}-{workers}"
     (out / tag).mkdir(parents=True, exist_ok=True)
     with (
         database(use_pg, out / tag) as url,
-        serving(model, url, out / f"{tag}.log", workers=workers) as server,
+        serving(model, url, out / f"{tag}.log", workers=workers, python=SERVER_PYTHON[0]) as server,
     ):
         yield server
 
@@ -162,7 +166,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5, help="seconds per single-item rate")
     parser.add_argument("--workers", default="1,2", help="worker process counts for the workers part")
     parser.add_argument("--single-pg", action="store_true", help="single items on PostgreSQL, not SQLite")
+    parser.add_argument(
+        "--server-python",
+        default=sys.executable,
+        help="the interpreter that runs the server, e.g. of a venv with the runtime dependencies only (as the"
+        " image has: LightGBM imports scikit-learn, pandas and pyarrow when they are installed)",
+    )
     args = parser.parse_args()
+    SERVER_PYTHON[0] = args.server_python
     parts = set(args.only or PARTS)
     table = Table()
     print(f"{os.cpu_count()} cores; load average at start {load_average()}", flush=True)

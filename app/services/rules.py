@@ -4,7 +4,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from weakref import WeakKeyDictionary
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -205,17 +205,22 @@ _VERSION = select(
 )
 _cache: "WeakKeyDictionary[Engine, _Targeting]" = WeakKeyDictionary()  # one per database, per process
 _cache_lock = threading.Lock()
+_SEEN = "targeting"
 
 
 def _targeting(session: Session) -> _Targeting:
     """Rules and list entries as this transaction sees them, reloaded only when their version changed (so
     every process sees a change from its next batch on, with no list query per batch)."""
+    transaction = session.get_transaction()
+    seen = session.info.get(_SEEN)
+    if transaction is not None and seen is not None and seen[0] is transaction:
+        return cast(_Targeting, seen[1])  # checked once per transaction: rules and lists ask for it
     engine = session.get_bind().engine
     version = tuple(session.execute(_VERSION).one())
-    cached = _cache.get(engine)
-    if cached is not None and cached.version == version:
-        return cached
-    fresh = _Targeting(version, _load_rules(session), _load_entries(session))
-    with _cache_lock:
-        _cache[engine] = fresh
-    return fresh
+    targeting = _cache.get(engine)
+    if targeting is None or targeting.version != version:
+        targeting = _Targeting(version, _load_rules(session), _load_entries(session))
+        with _cache_lock:
+            _cache[engine] = targeting
+    session.info[_SEEN] = (session.get_transaction(), targeting)
+    return targeting

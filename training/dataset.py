@@ -81,6 +81,10 @@ class DatasetBuilder:
         self.item_ids.extend(chunk.item_ids)
         self.destination.extend(chunk.destinations)
         self.mail_class.extend(chunk.mail_classes)
+        self.add_labels(outcomes)
+
+    def add_labels(self, outcomes: list[Outcome | None]) -> None:
+        """Each item's label columns from its current outcome (None: never inspected)."""
         for outcome in outcomes:
             self.inspected.append(outcome is not None)
             self.found.append(outcome is not None and outcome.found_drugs)

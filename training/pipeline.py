@@ -21,6 +21,7 @@ from training.calibrate import (
     profile_prevalence,
     shift_prevalence,
 )
+from training.champion import Champion, champion_section, compare_with_champion
 from training.dataset import Dataset
 from training.evaluate import Evaluation, Truth, evaluate
 from training.replay import replay
@@ -142,9 +143,13 @@ def fit_and_write(
     *,
     extra_summary: Summary | None = None,
     init_model: lgb.Booster | None = None,
+    champion: Champion | None = None,
     say: Progress = lambda _message: None,
 ) -> tuple[Manifest, Evaluation, float]:
-    """Fit, calibrate, pick thresholds, evaluate on the test period and write the artifact; seconds to fit."""
+    """Fit, calibrate, pick thresholds, evaluate on the test period and write the artifact; seconds to fit.
+
+    With `champion` the report compares the model with it on the test period (or says there is none).
+    """
     split, data = world.split, world.data
     say(f"fitting LightGBM on {int(split.train.sum()):,} items ({config.labels} labels)")
     started = time.perf_counter()
@@ -178,6 +183,11 @@ def fit_and_write(
         "expected_calibration_error": evaluation.expected_calibration_error,
         "best_iteration": training["trees"],
     }
+    sections: list[str] = []
+    if champion is not None:
+        comparison = compare_with_champion(test, test_raw, champion, config.seed)
+        sections.append(champion_section(champion, comparison))
+        metrics.update(comparison.metrics() if comparison else {})
     version = f"radar-{datetime.now(UTC):%Y%m%d%H%M%S}-s{config.seed}"
     manifest = write_artifact(
         out_dir,
@@ -190,7 +200,7 @@ def fit_and_write(
         metrics=metrics,
         thresholds=thresholds,
         extra_files={
-            "report.html": render_report(version, training, evaluation).encode(),
+            "report.html": render_report(version, training, evaluation, sections).encode(),
             "model_card.md": model_card(version, training, evaluation).encode(),
             "evaluation.json": orjson.dumps(
                 evaluation.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY

@@ -2,6 +2,7 @@
 
 import html
 import math
+from collections.abc import Sequence
 
 from training.evaluate import Evaluation
 from training.html import figure_html, new_figure, page_html, table_html
@@ -198,8 +199,16 @@ def _seen_worlds_note(training: dict[str, str | int | float]) -> str:
     )
 
 
-def render_report(version: str, training: dict[str, str | int | float], evaluation: Evaluation) -> str:
-    """One self-contained HTML page with the targets, curves, calibration and breakdowns."""
+def render_report(
+    version: str,
+    training: dict[str, str | int | float],
+    evaluation: Evaluation,
+    sections: Sequence[str] = (),
+) -> str:
+    """One self-contained HTML page with the targets, curves, calibration and breakdowns.
+
+    `sections` (HTML) follow the recall table: a model trained from the service's data adds its champion's.
+    """
     body = [
         f"<p>Model <b>{html.escape(version)}</b>. Test period: {evaluation.items:,} items, "
         f"{evaluation.positives:,} drug items; labels: {html.escape(evaluation.labels)}.</p>",
@@ -211,6 +220,7 @@ def render_report(version: str, training: dict[str, str | int | float], evaluati
         "<h2>Recall at inspection rates (95% Wilson intervals)</h2>",
         _recall_plot(evaluation),
         _rate_table(evaluation),
+        *sections,
         "<h2>Inverse-propensity estimate from the random lane</h2>",
         _propensity_section(evaluation),
         "<h2>Ranking and calibration</h2>",

@@ -19,6 +19,10 @@ MAX_PROPENSITY_WEIGHT = 1000.0
 MIN_TRAINING_POSITIVES = 20
 
 
+class InsufficientLabels(ValueError):
+    """The training period has too few positive labels to learn from."""
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """How to split, label and fit. The defaults are the ones the default model is trained with.
@@ -148,7 +152,7 @@ def fit_booster(
     """
     positives = int(train_rows[1].sum())
     if positives < MIN_TRAINING_POSITIVES:
-        raise ValueError(
+        raise InsufficientLabels(
             f"the training period has {positives} positive labels; at least {MIN_TRAINING_POSITIVES} are "
             "needed to learn anything that generalises (train on more days or more worlds)"
         )

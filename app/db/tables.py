@@ -113,6 +113,9 @@ class Assessment(Base):
     sender_habit_key: Mapped[str | None] = mapped_column(String(40))
     buyer_key: Mapped[str | None] = mapped_column(String(40))
     shipment: Mapped[dict[str, Any]] = mapped_column(JSON)  # the item without its parties' personal data
+    features: Mapped[bytes | None] = mapped_column(
+        LargeBinary
+    )  # the model inputs as scored: float64 little-endian, FEATURE_NAMES order (NaN kept); None before 0005
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def entity_keys(self) -> list[str]:

@@ -123,6 +123,7 @@ def _assessment_row(
         "sender_habit_key": keys.sender_habit,
         "buyer_key": keys.buyer,
         "shipment": item.document,
+        "features": np.asarray(item.features, "<f8").tobytes(),
         "created_at": utcnow(),
     }
 

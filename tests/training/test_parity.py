@@ -18,34 +18,40 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import orjson
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner, Result
 
 from app.credentials import PartnerKind, Role, create_officer, create_partner
 from app.db.base import utcnow
 from app.db.engine import make_engine, session_factory
 from app.db.migrate import upgrade
-from app.db.tables import Officer, Partner, ReviewCase
+from app.db.tables import Assessment, ModelFile, ModelVersion, Officer, Partner, ReviewCase
 from app.main import assessment_policy
 from app.schemas import CorrectionInput, LabResultInput, OutcomeInput
 from app.scoring import Scorer
 from app.services.assessments import AssessmentPolicy, assess_batch
 from app.services.outcomes import complete_lab, correct_outcome, record_outcome
 from app.services.review import export_outcomes
-from model.artifact import ModelArtifact
+from model.artifact import MANIFEST_FILE, ModelArtifact, sha256_file
 from model.entities import EntityKeys, Pseudonymiser
 from model.features import FEATURE_NAMES, FeatureMatrix
 from model.history import EntityState
 from model.shipment import Outcome, OutcomeResult, Shipment
 from model.taxonomy import DrugCategory
 from tests.conftest import TEST_SECRET, make_settings, pg_schema
+from tests.factories import shipment_doc
+from training.cli import cli
 from training.files import read_jsonl
+from training.from_database import read_logged_dataset
 from training.market.profile import default_market_profile
 from training.replay import replay, seizure_changes
+from training.service_db import database_engine
 
-DAYS = timedelta(days=7)  # the part of the simulated feed that is replayed through the service
+DAYS = timedelta(days=10)  # the part of the simulated feed that is replayed through the service
 SAMPLE = 300  # other items sampled from it; every vendor item is added
 BATCH = 20  # items per assess_batch call
 RESOLVE_AFTER = 20  # items assessed between a hold and its outcome (and between an outcome and its follow-up)
@@ -242,10 +248,11 @@ def _sessions(url: str) -> Iterator[sessionmaker[Session]]:
         engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'parity.db'}"
+@contextmanager
+def _database(backend: str, directory: Path) -> Iterator[str]:
+    """A migrated database on `backend`: a SQLite file in `directory`, or a fresh PostgreSQL schema."""
+    if backend == "sqlite":
+        url = f"sqlite:///{directory / 'parity.db'}"
         upgrade(url)
         yield url
         return
@@ -254,34 +261,76 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
-def test_the_service_computes_the_replay_features_for_the_same_events(
-    simulated_dir: Path, model_dir: Path, database_url: str, tmp_path: Path
+@dataclass(frozen=True)
+class Driven:
+    """A database the service filled from the feed, and what it computed on the way."""
+
+    url: str
+    events: list[Shipment]
+    submitted: list[Shipment]
+    exported: list[bytes]
+    scored_rows: list[list[float]]
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def driven(
+    request: pytest.FixtureRequest,
+    simulated_dir: Path,
+    model_dir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Driven]:
+    """The feed through the service's own assess_batch and outcome functions, on SQLite and PostgreSQL."""
+    with _database(request.param, tmp_path_factory.mktemp("driven")) as url:
+        artifact = ModelArtifact.load(model_dir)
+        scorer = RecordingScorer(artifact, Pseudonymiser(TEST_SECRET.encode()))
+        policy = assessment_policy(make_settings(url, model_dir, inspection_rate=0.25))
+        events, illicit = _feed(simulated_dir)
+        with _sessions(url) as sessions:
+            submitted = _drive(sessions, scorer, policy, events, illicit)
+            with sessions() as session:
+                exported = list(export_outcomes(session))
+        yield Driven(url, events, submitted, exported, scorer.rows)
+
+
+def _logged_features(url: str) -> dict[str, npt.NDArray[np.float64]]:
+    """The feature log as stored: each assessment's vector read back from its bytes."""
+    with _sessions(url) as sessions, sessions() as session:
+        rows = session.execute(select(Assessment.item_id, Assessment.features)).all()
+    logged = {item_id: features for item_id, features in rows if features is not None}
+    assert len(logged) == len(rows)
+    return {item_id: np.frombuffer(features, dtype="<f8") for item_id, features in logged.items()}
+
+
+def _mismatched(expected: npt.NDArray[np.float64], actual: npt.NDArray[np.float64]) -> list[str]:
+    return [
+        name
+        for i, name in enumerate(FEATURE_NAMES)
+        if not np.array_equal(expected[:, i], actual[:, i], equal_nan=True)
+    ]
+
+
+def test_the_service_computes_and_logs_the_replay_features_for_the_same_events(
+    driven: Driven, model_dir: Path, tmp_path: Path
 ) -> None:
-    artifact = ModelArtifact.load(model_dir)
-    scorer = RecordingScorer(artifact, Pseudonymiser(TEST_SECRET.encode()))
-    policy = assessment_policy(make_settings(database_url, model_dir, inspection_rate=0.1))
-    events, illicit = _feed(simulated_dir)
-    with _sessions(database_url) as sessions:
-        submitted = _drive(sessions, scorer, policy, events, illicit)
-        with sessions() as session:
-            exported = list(export_outcomes(session))
+    submitted, exported = driven.submitted, driven.exported
     (tmp_path / "shipments.jsonl").write_bytes(b"\n".join(s.model_dump_json().encode() for s in submitted))
     (tmp_path / "outcomes.jsonl").write_bytes(b"".join(exported))
     records = [Outcome.model_validate_json(line) for line in exported]
     assert sum(r.superseded for r in records) > 5
     assert sum(r.found_drugs for r in records) > 5
     assert all(r.known_at > r.inspected_at for r in records if r.superseded)
-    expected = replay(tmp_path / "shipments.jsonl", tmp_path / "outcomes.jsonl", artifact.profile).features
-    actual = np.asarray(scorer.rows, dtype=np.float64)
-    assert expected.shape == actual.shape == (len(events), len(FEATURE_NAMES))
+    profile = ModelArtifact.load(model_dir).profile
+    expected = replay(tmp_path / "shipments.jsonl", tmp_path / "outcomes.jsonl", profile)
+    actual = np.asarray(driven.scored_rows, dtype=np.float64)
+    assert expected.features.shape == actual.shape == (len(driven.events), len(FEATURE_NAMES))
     linked = [FEATURE_NAMES.index(name) for name in ("sender_seizures", "addressee_seized_senders")]
     assert (np.nan_to_num(actual[:, linked]) > 0).any(axis=0).all()  # seizures reached later items
-    mismatched = [
-        name
-        for i, name in enumerate(FEATURE_NAMES)
-        if not np.array_equal(expected[:, i], actual[:, i], equal_nan=True)
-    ]
-    assert mismatched == []
+    assert _mismatched(expected.features, actual) == []
+    logged = _logged_features(driven.url)
+    assert len(logged) == len(set(expected.item_ids)) == len(expected)
+    stored = np.stack([logged[item_id] for item_id in expected.item_ids])
+    assert _mismatched(expected.features, stored) == []
+    assert np.isnan(stored).any()  # missing values stay NaN in the log
 
 
 def test_shuffling_future_outcomes_leaves_earlier_features_alone(
@@ -329,3 +378,93 @@ def test_a_case_links_and_unlinks_its_seizure_when_each_record_became_known() ->
         (9, True),
         (12, False),
     ]
+
+
+def _register_champion(url: str, artifact_dir: Path) -> str:
+    """Put an artifact in the registry as champion, the way the service keeps it (files in the database)."""
+    manifest = ModelArtifact.load(artifact_dir).manifest
+    with _sessions(url) as sessions, sessions() as session, session.begin():
+        if session.get(ModelVersion, manifest.version) is None:
+            session.add(
+                ModelVersion(
+                    version=manifest.version,
+                    status="champion",
+                    manifest_sha256=sha256_file(artifact_dir / MANIFEST_FILE),
+                    metrics=manifest.metrics,
+                    registered_by="test",
+                    promoted_at=utcnow(),
+                )
+            )
+            session.flush()
+            for name in [*manifest.files, MANIFEST_FILE]:
+                session.add(
+                    ModelFile(version=manifest.version, name=name, content=(artifact_dir / name).read_bytes())
+                )
+    return manifest.version
+
+
+def _train(*arguments: str) -> Result:
+    return CliRunner().invoke(cli, ["train", *arguments], catch_exceptions=False)
+
+
+def test_a_model_trains_from_the_service_database_and_is_compared_with_the_registry_champion(
+    driven: Driven, model_dir: Path, tmp_path: Path
+) -> None:
+    champion = _register_champion(driven.url, model_dir)
+    result = _train("--from-database", driven.url, "--out", str(tmp_path / "new"), "--seed", "2")
+    assert result.exit_code == 0, result.output
+    artifact = ModelArtifact.load(tmp_path / "new")
+    training, metrics = artifact.manifest.training, artifact.manifest.metrics
+    assert training["logged_items_used"] == training["logged_items_read"] == len(driven.events)
+    assert training["confirmed_findings"] == sum(
+        Outcome.model_validate_json(line).found_drugs
+        for line in driven.exported
+        if not Outcome.model_validate_json(line).superseded
+    )
+    assert metrics["champion_version"] == champion
+    assert isinstance(metrics["champion_recall_at_1pct"], float)
+    report = (tmp_path / "new" / "report.html").read_text()
+    assert f"Against the champion {champion}" in report
+    assert "confirmed findings" in report
+    assert "among confirmed findings" in result.output
+    engine = database_engine(driven.url)
+    dataset, _ = read_logged_dataset(engine)
+    engine.dispose()
+    assert dataset.inspected.sum() == len(
+        {Outcome.model_validate_json(line).assessment_id for line in driven.exported}
+    )
+
+
+def _few_items(model_dir: Path, directory: Path) -> str:
+    """A database where the service assessed a few ordinary letters and no outcome is known."""
+    url = f"sqlite:///{directory / 'few.db'}"
+    upgrade(url)
+    letters = [Shipment.model_validate(shipment_doc(serial)) for serial in range(1000, 1060)]
+    scorer = Scorer(ModelArtifact.load(model_dir), Pseudonymiser(TEST_SECRET.encode()))
+    policy = assessment_policy(make_settings(url, model_dir))
+    with _sessions(url) as sessions:
+        partner_id, _ = _setup(sessions)
+        with sessions() as session, session.begin():
+            _assess(session, scorer, policy, partner_id, letters, [])
+    return url
+
+
+def test_training_from_a_database_says_why_it_cannot(model_dir: Path, tmp_path: Path) -> None:
+    out = str(tmp_path / "out")
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    upgrade(empty)
+    few = _few_items(model_dir, tmp_path)
+    refusals = {
+        "no usable logged items in the period (0 read": ("--from-database", empty),
+        "(0 read, 0 from before the feature log": ("--from-database", few, "--since", "2999-01-01"),
+        "truth labels are not available": ("--from-database", few, "--labels", "truth"),
+        "no SQLite database file": ("--from-database", f"sqlite:///{tmp_path / 'none.db'}"),
+        "there is no champion to take it from (the registry has no champion)": ("--from-database", few),
+        "the training period has 0 positive labels": ("--from-database", few, "--champion", str(model_dir)),
+    }
+    for expected, arguments in refusals.items():
+        result = _train(*arguments, "--out", out)
+        assert result.exit_code == 1, result.output
+        assert "cannot train from the database" in result.output
+        assert "Traceback" not in result.output
+        assert expected in " ".join(result.output.split()), result.output

@@ -27,7 +27,8 @@ from app.schemas import AssessmentRequest
 from app.scoring import Scorer
 from app.services.assessments import AssessmentPolicy
 from app.services.group_commit import GroupCommit
-from app.services.policy import Capacity, LiveThresholds
+from app.services.live_threshold import LiveThresholds
+from app.services.policy import Capacity
 from app.settings import Settings, get_settings
 from app.web import install_web
 from model.artifact import MANIFEST_FILE, ModelArtifact, read_artifact_files

@@ -52,9 +52,13 @@ class Settings(BaseSettings):
         default=24, gt=0, description="Window of recent scores for the threshold"
     )
     live_min_items: int = Field(
-        default=2000, ge=1, description="Scores needed before the live threshold is used"
+        default=2000,
+        ge=1,
+        description="Scores a partner needs before its own window sets its threshold (else its model version's)",
     )
-    live_refresh_seconds: float = Field(default=60, ge=0)
+    live_refresh_seconds: float = Field(
+        default=5, ge=0, description="How often a process reads other processes' scores into its windows"
+    )
     model_poll_seconds: float = Field(
         default=5, gt=0, le=3600, description="How often each worker asks the registry for its champion"
     )

@@ -18,7 +18,8 @@ from app.ids import new_id
 from app.schemas import AssessmentResponse, ItemDecision, ItemError
 from app.scoring import Scorer
 from app.services import audit
-from app.services.policy import Capacity, LiveThresholds, Selection, resolve_capacities, select_item
+from app.services.live_threshold import LiveThresholds
+from app.services.policy import Capacity, Selection, resolve_capacities, select_item
 from app.services.rules import RuleFields, active_rules, list_hits
 from app.services.shadow import record_shadow_scores
 from model.entities import EntityKeys, postcode_area
@@ -185,7 +186,11 @@ def _score(
     )
     thresholds = {
         office: policy.live.threshold(
-            session, partner.id, capacity.model_rate, scorer.artifact.threshold_for_rate(capacity.model_rate)
+            session,
+            partner_id=partner.id,
+            model_version=scorer.model_version,
+            batch_scores=raw_scores,
+            rate=capacity.model_rate,
         )
         for office, capacity in capacities.items()
     }
@@ -251,6 +256,12 @@ def assess_batch(
     ]
     if rows:
         session.execute(insert(_ASSESSMENTS), rows)
+        policy.live.record(
+            session,
+            partner_id=partner.id,
+            model_version=scorer.model_version,
+            rows=[(r["id"], r["created_at"], r["raw_score"], r["selection_reason"]) for r in rows],
+        )
     if cases:
         session.execute(insert(_CASES), cases)
     if (shadow := policy.shadow()) is not None and rows:

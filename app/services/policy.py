@@ -1,20 +1,13 @@
-"""Selection policy: capacity per scope, live threshold correction, exploration, lists and rules -> decisions."""
+"""Selection policy: capacity per scope, exploration, lists and rules and the threshold -> decisions."""
 
 import math
-import threading
-import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
 from typing import Any, Literal
 
-import numpy as np
-import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.base import utcnow
-from app.db.tables import Assessment, CapacitySetting
+from app.db.tables import CapacitySetting
 from app.services.rules import ActiveRule, ListHit, RuleFields, matches
 
 SelectionReason = Literal["allowlist", "watchlist", "rule", "model", "random"]
@@ -59,93 +52,16 @@ def resolve_capacities(
     return {office: most_specific(office) for office in office_ids}
 
 
-CATCH_UP_SHARE = 0.25  # a deficit or excess of holds is made up over the next quarter of a window's items
-RATE_BOUNDS = (0.25, 3.0)  # the corrected rate stays within these multiples of the target
-
-
-@dataclass
-class ScoreWindow:
-    """A partner's recent raw scores, when each was made, and whether the model lane held the item."""
-
-    created: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-    scores: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-    model_held: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
-    newest_id: str = ""
-    loaded_at: float = -math.inf
-
-    def extend(self, rows: Sequence[tuple[str, datetime, float, str | None]], since: float) -> None:
-        """Add rows loaded since the last refresh and drop those older than `since` (epoch seconds)."""
-        keep = self.created >= since
-        created = np.array([row[1].timestamp() for row in rows], dtype=np.float64)
-        self.created = np.concatenate([self.created[keep], created])
-        self.scores = np.concatenate(
-            [self.scores[keep], np.array([row[2] for row in rows], dtype=np.float64)]
-        )
-        held = np.array([row[3] == "model" for row in rows], dtype=np.bool_)
-        self.model_held = np.concatenate([self.model_held[keep], held])
-        if rows:
-            self.newest_id = max(self.newest_id, *(row[0] for row in rows))
-
-    def corrected_rate(self, rate: float) -> float:
-        """The model-lane rate that brings the window's realised rate back to `rate` over the catch-up horizon."""
-        deficit = rate * len(self.scores) - int(self.model_held.sum())
-        corrected = rate + deficit / max(1.0, CATCH_UP_SHARE * len(self.scores))
-        return min(max(corrected, rate * RATE_BOUNDS[0]), rate * RATE_BOUNDS[1])
-
-    def threshold_for(self, rate: float) -> "Threshold":
-        """The score at the corrected rate; items tied at it are held with the probability that meets the rate."""
-        wanted = self.corrected_rate(rate) * len(self.scores)
-        raw = float(np.quantile(self.scores, 1.0 - self.corrected_rate(rate), method="higher"))
-        above, tied = int((self.scores > raw).sum()), int((self.scores == raw).sum())
-        return Threshold(raw, min(1.0, max(0.0, (wanted - above) / tied)) if tied else 1.0, "live")
-
-
 @dataclass(frozen=True)
 class Threshold:
-    """Hold above `raw`; at exactly `raw`, hold with `tie_probability` (large blocks of items share a score)."""
+    """Hold above `raw`; at exactly `raw`, hold with `tie_probability` (large blocks of items share a score).
+
+    `source` says whose scores set it: the partner's window, or the model version's window of every partner.
+    """
 
     raw: float
     tie_probability: float
     source: str
-
-
-@dataclass
-class LiveThresholds:
-    """Per-partner score windows, topped up from the assessments table at most every `refresh_seconds`.
-
-    The threshold is the window's score quantile at the target rate, corrected by the window's own shortfall
-    or excess of model holds, so the realised hold rate tracks the target when traffic shifts.
-    """
-
-    window: timedelta
-    min_items: int
-    refresh_seconds: float
-    _windows: dict[int, ScoreWindow] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def threshold(self, session: Session, partner_id: int, rate: float, fallback: float) -> Threshold:
-        """The threshold for selecting `rate` of this partner's items: live, or the model's table until then."""
-        with self._lock:
-            window = self._windows.setdefault(partner_id, ScoreWindow())
-            if time.monotonic() - window.loaded_at > self.refresh_seconds:
-                self._top_up(session, partner_id, window)
-            if len(window.scores) < self.min_items:
-                return Threshold(fallback, 1.0, "model table")
-            return window.threshold_for(rate)
-
-    def _top_up(self, session: Session, partner_id: int, window: ScoreWindow) -> None:
-        since = utcnow() - self.window
-        rows = session.execute(
-            select(
-                Assessment.id, Assessment.created_at, Assessment.raw_score, Assessment.selection_reason
-            ).where(
-                Assessment.partner_id == partner_id,
-                Assessment.created_at >= since,
-                Assessment.id > window.newest_id,
-            )
-        ).all()
-        window.extend([(r[0], r[1], r[2], r[3]) for r in rows], since.timestamp())
-        window.loaded_at = time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -190,9 +106,10 @@ def select_item(
     model_probability = (
         1.0 if raised > threshold.raw else threshold.tie_probability if raised == threshold.raw else 0.0
     )
-    if draws[0] < model_probability:
-        return Selection(True, "model", model_probability, _referral("model", vagueness), hits)
+    # The chance of a hold by either lane: an item the model passes over may still be drawn at random.
     probability = model_probability + (1.0 - model_probability) * capacity.random_probability
+    if draws[0] < model_probability:
+        return Selection(True, "model", probability, _referral("model", vagueness), hits)
     if draws[1] < capacity.random_probability:
         return Selection(True, "random", probability, _referral("random", vagueness), hits)
     return Selection(False, None, probability, None, hits)

@@ -24,7 +24,7 @@ CATCH_UP_HOLDS = 10
 RATE_BOUNDS = (0.25, 3.0)  # the corrected rate stays within these multiples of the target
 # A row may become visible to other processes this long after its id was made (its batch's transaction is
 # still open); each top-up reads again from this far back and skips the ids it already has.
-COMMIT_MARGIN = timedelta(seconds=30)
+COMMIT_MARGIN = timedelta(seconds=10)
 ScoredRow = tuple[str, datetime, float, str | None]  # assessment id, created_at, raw score, selection reason
 WindowKey = tuple[int | None, str]  # (partner id, or None for every partner; model version)
 _PENDING = "live_threshold_rows"  # Session.info key: rows scored in the open transaction

@@ -174,16 +174,6 @@ class ModelArtifact:
         """Per-feature contributions to the raw score (SHAP values); the last column is the bias."""
         return np.asarray(self.booster.predict(features, pred_contrib=True, num_threads=1), dtype=np.float64)
 
-    def threshold_for_rate(self, inspection_rate: float) -> float:
-        """The raw-score threshold that selected `inspection_rate` of the validation period's items.
-
-        Interpolated in log-rate between table rows; rates outside the table take its nearest row.
-        """
-        table = sorted(self.manifest.thresholds, key=lambda t: t.inspection_rate)
-        rates = np.log([t.inspection_rate for t in table])
-        thresholds = [t.raw_score for t in table]
-        return float(np.interp(np.log(inspection_rate), rates, thresholds))
-
 
 def write_artifact(
     directory: Path,

@@ -28,7 +28,10 @@ def test_shipped_model_verifies() -> None:
     )  # refuses altered files or another feature list: retrain with `make model`
     assert artifact.manifest.training["label_strategy"] == "truth"
     assert len(trained_seeds(artifact.manifest.training)) >= 3
-    assert {"report.html", "model_card.md", "evaluation.json"} <= set(artifact.manifest.files)
+    assert {"report.html", "model_card.md", "evaluation.json", "drift_reference.json"} <= set(
+        artifact.manifest.files
+    )
+    assert artifact.drift_reference is not None  # drift monitoring has its training reference
 
 
 def test_shipped_model_report_meets_the_targets() -> None:

@@ -75,7 +75,7 @@ class ScoreWindow:
         deficit = rate * len(self.scores) - int(self.model_held.sum())
         horizon = min(CATCH_UP_SHARE * len(self.scores), CATCH_UP_HOLDS / rate)
         corrected = rate + deficit / max(1.0, horizon)
-        return min(max(corrected, rate * RATE_BOUNDS[0]), rate * RATE_BOUNDS[1])
+        return min(max(corrected, rate * RATE_BOUNDS[0]), rate * RATE_BOUNDS[1], 1.0)
 
 
 def threshold_for(scores: npt.NDArray[np.float64], rate: float, source: str) -> Threshold:

@@ -17,12 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.credentials import PartnerKind, create_partner
+from app.db.base import utcnow
 from app.db.engine import make_engine, session_factory
 from app.db.migrate import upgrade
 from app.db.tables import Assessment, Partner
+from app.ids import new_id
 from app.main import assessment_policy
 from app.scoring import Scorer
 from app.services.assessments import AssessmentPolicy, assess_batch
+from app.services.live_threshold import ScoreWindow, threshold_for
 from app.settings import Settings
 from model.artifact import ModelArtifact
 from model.entities import Pseudonymiser
@@ -177,3 +180,13 @@ def test_each_process_counts_every_committed_score_once(run: Run, simulated_dir:
         for process in (first, second):
             window = process.policy.live._current(session, (sender.id, run.scorer.model_version))
             assert (len(window.scores), int(window.model_held.sum())) == (500, model_holds)
+
+
+def test_a_half_rate_partner_far_behind_is_held_at_most_whole() -> None:
+    """The correction never asks for more than every item (the largest capacity is half the items)."""
+    window = ScoreWindow()
+    window.add([(new_id(), utcnow(), float(score), None) for score in range(100)])
+    rate = window.corrected_rate(0.5)
+    threshold = threshold_for(window.scores, rate, "partner")
+    assert rate == 1.0
+    assert (threshold.raw, threshold.tie_probability) == (0.0, 1.0)

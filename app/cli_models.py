@@ -17,7 +17,7 @@ from model.artifact import ArtifactError, read_artifact_files
 models_cli = typer.Typer(help="The model registry: every worker serves its champion.", no_args_is_help=True)
 console = Console()
 ACTOR = "cli"
-LISTED_METRICS = ("recall_at_1pct", "precision_at_1pct", "pr_auc", "test_labels")
+LISTED_METRICS = {"recall_at_1pct": "recall@1%", "precision_at_1pct": "precision@1%", "pr_auc": "PR AUC"}
 
 
 def _refused(exc: Exception) -> typer.Exit:
@@ -52,18 +52,18 @@ def list_command() -> None:
     with one_off_session(get_settings().database_url) as session:
         rows = registry.list_versions(session)
     table = Table(title="Model registry")
-    for column in ("version", "status", "registered", "promoted", *LISTED_METRICS):
+    for column in ("version", "status", "registered", "promoted", *LISTED_METRICS.values()):
         table.add_column(column)
     for row in rows:
         figures = [row.metrics.get(name) for name in LISTED_METRICS]
         table.add_row(
             row.version,
             row.status,
-            f"{row.registered_at:%Y-%m-%d %H:%M} by {row.registered_by}",
+            f"{row.registered_at:%Y-%m-%d %H:%M}",
             f"{row.promoted_at:%Y-%m-%d %H:%M}" if row.promoted_at else "",
             *(f"{v:.3f}" if isinstance(v, float) else str(v or "") for v in figures),
         )
-    console.print(table)
+    Console(width=max(console.width, 132)).print(table)  # a version name is read whole, not cut
 
 
 @models_cli.command("promote")

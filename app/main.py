@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from app.api import assessments, health, policy, review
+from app.api import assessments, health, models, policy, review
 from app.auth import AuthGuard
 from app.db.engine import make_engine, session_factory
 from app.errors import ServiceUnavailable, error_response, install_error_handlers
@@ -152,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(assessments.router)
     app.include_router(review.router)
     app.include_router(policy.router)
+    app.include_router(models.router)
     install_web(app)
     app.openapi = lambda: _openapi_with_manual_bodies(app)  # type: ignore[method-assign]
     return app

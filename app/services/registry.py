@@ -12,7 +12,7 @@ from app.db.base import utcnow
 from app.db.tables import ModelFile, ModelVersion
 from app.errors import Conflict, NotFound
 from app.services import audit
-from model.artifact import MANIFEST_FILE, ArtifactError, ModelArtifact
+from model.artifact import MANIFEST_FILE, ArtifactError, Manifest, ModelArtifact
 
 REGISTRY_LOCK_ID = 7_204_118_006
 NAME_LENGTH = 64
@@ -198,7 +198,7 @@ def adopt_champion(session: Session, files: Mapping[str, bytes], *, actor: str) 
     _lock(session)
     if (champion := _with_status(session, ModelStatus.CHAMPION)) is not None:
         return champion.version
-    existing = session.get(ModelVersion, ModelArtifact.from_files(files).version)
+    existing = session.get(ModelVersion, Manifest.model_validate_json(files[MANIFEST_FILE]).version)
     if existing is None:
         return register(session, files, actor=actor, status=ModelStatus.CHAMPION).version
     if existing.manifest_sha256 != manifest_sha256(files):

@@ -134,7 +134,8 @@ def case_page(
     case_id: CaseId, request: Request, session: ReadSessionDep, models: ModelsDep, user: ReviewerPageDep
 ) -> Response:
     """Decision, score, reasons in plain words, hits, metadata, outcomes, and the forms to act on it (read in
-    a read-only session: reasons computed here are kept only once an action opens the case for writing)."""
+    a read-only session, so it never waits for a writer: reasons computed here, with the model that scored
+    the item, are kept once the API's case view or an action opens the case for writing)."""
     with session.no_autoflush:  # a flush would try to write, and SQLite refuses that to a read snapshot
         return _case_page(request, session, models, user, case_id)
 

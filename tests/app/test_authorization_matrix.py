@@ -39,6 +39,7 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/policy/rules"): POLICY_READERS,
     ("PUT", "/v1/policy/rules/{rule_id}"): SUPERVISORS,
     ("POST", "/v1/policy/backtest"): POLICY_READERS,
+    ("GET", "/v1/models"): POLICY_READERS,
 }
 PATH_VALUES = {"case_id": "1", "entry_id": "1", "scope": "office:NL-1012", "rule_id": "matrix-rule"}
 

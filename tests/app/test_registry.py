@@ -1,6 +1,7 @@
 """The model registry on SQLite and PostgreSQL: verified registration, audited promotion and rollback, the
 service adopting its configured model, shadow scores, and reasons from the model that scored each case."""
 
+import html
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,7 @@ from model.artifact import ArtifactError, ModelArtifact, read_artifact_files
 from model.explain import top_reasons
 from tests.app.registry_support import SHIPPED, challenger_artifact, migrated_database, wait_for
 from tests.app.review_support import held_by_rule, run_cli
+from tests.app.test_web_pages import sign_in_form
 from tests.conftest import Service, start_service
 
 
@@ -118,7 +120,9 @@ def test_rollback_needs_an_earlier_champion(database_url: str) -> None:
 @pytest.fixture
 def switching(tmp_path: Path) -> Iterator[Service]:
     """The service on an empty registry, asking it for the champion every 0.1 s."""
-    yield from start_service(f"sqlite:///{tmp_path / 'radar.db'}", SHIPPED, model_poll_seconds=0.1)
+    yield from start_service(
+        f"sqlite:///{tmp_path / 'radar.db'}", SHIPPED, model_poll_seconds=0.1, web_cookie_secure=False
+    )
 
 
 def test_first_start_adopts_the_configured_model_and_officers_are_audited(switching: Service) -> None:
@@ -186,6 +190,11 @@ def test_shadow_scores_then_promotion_keeps_reasons_of_the_scoring_model(
         kept = session.get(ReviewCase, cases[1]["case_id"])
         assert kept is not None
         assert kept.reasons == detail.json()["reasons"]
+    sign_in_form(switching, switching.officer_token)
+    page = switching.client.get(f"/cases/{cases[2]['case_id']}")  # the officer page, in a read-only session
+    expected = _reason_views(shipped, _case_features(switching, cases[2]["case_id"]))
+    assert page.status_code == 200
+    assert all(html.escape(reason["sentence"]) in page.text for reason in expected), expected
     fresh = held_by_rule(switching, count=2, first_serial=32_000_000)
     later = switching.client.get(f"/v1/review/cases/{fresh[0]['case_id']}", headers=switching.as_officer())
     assert later.json()["model_version"] == challenger.version
@@ -252,3 +261,15 @@ def test_compare_on_a_crafted_case(switching: Service, tmp_path: Path) -> None:
     assert code == 0
     assert "same decision on 80.00% of items" in output, output
     assert "2 findings recorded since the shadow started: too few to judge" in output, output
+    view = switching.client.get("/v1/models", headers=switching.as_officer(switching.analyst_token))
+    assert view.status_code == 200, view.text
+    assert (view.json()["champion"], view.json()["shadow"]) == (
+        ModelArtifact.load(SHIPPED).version,
+        "challenger-40",
+    )
+    comparison = view.json()["comparison"]
+    assert (comparison["agreement"], comparison["held"], comparison["too_few_findings"]) == (0.8, 2, True)
+    recall = comparison["challenger_recall"]
+    assert (recall["found"], recall["findings"]) == (2, 2)
+    assert 0 < recall["low"] < recall["high"] == 1.0
+    assert switching.client.get("/v1/models", headers=switching.as_officer()).status_code == 403

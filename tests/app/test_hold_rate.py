@@ -11,6 +11,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pytest
 from sqlalchemy import select
@@ -190,3 +191,33 @@ def test_a_half_rate_partner_far_behind_is_held_at_most_whole() -> None:
     threshold = threshold_for(window.scores, rate, "partner")
     assert rate == 1.0
     assert (threshold.raw, threshold.tie_probability) == (0.0, 1.0)
+
+
+@pytest.mark.parametrize("run", ["sqlite"], indirect=True)
+def test_a_new_model_version_starts_its_own_window(run: Run, simulated_dir: Path) -> None:
+    """Scores of one model never set another's threshold: after a promotion the window starts from the batch."""
+    sender = Sender("promoted", _feed(simulated_dir)[:3_000], [1_000] * 3)
+    run.add(sender)
+    for batch in sender.batches[:2]:
+        run.send(sender, batch)
+    scores, _ = run.scorer.scores(
+        run.scorer.features(sender.batches[2], run.scorer.entity_keys(sender.batches[2]), {})
+    )
+    rate = RATE * 0.9
+    live = run.policy.live
+    with run.sessions() as session:
+        kept = live.threshold(
+            session,
+            partner_id=sender.id,
+            model_version=run.scorer.model_version,
+            batch_scores=scores,
+            rate=rate,
+        )
+        promoted = live.threshold(
+            session, partner_id=sender.id, model_version="promoted-model", batch_scores=scores, rate=rate
+        )
+        window = live._current(session, (sender.id, run.scorer.model_version))
+    assert promoted == threshold_for(scores, rate, "model version")
+    mixed = np.concatenate([window.scores, scores])
+    assert kept == threshold_for(mixed, window.corrected_rate(rate), "partner")
+    assert kept != promoted

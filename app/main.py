@@ -21,13 +21,14 @@ from app.errors import ServiceUnavailable, error_response, install_error_handler
 from app.logging import configure_logging
 from app.metrics import install_metrics
 from app.middleware import BodySizeLimit, FailedAuthThrottle, NoStore, RefuseEncodedBodies
-from app.model_holder import ModelHolder
+from app.model_holder import ModelHolder, serving_scorer
 from app.oidc import OidcVerifier
 from app.schemas import AssessmentRequest
 from app.scoring import Scorer
 from app.services.assessments import AssessmentPolicy
 from app.services.group_commit import GroupCommit
 from app.services.live_threshold import LiveThresholds
+from app.services.monitoring import Monitor
 from app.services.policy import Capacity
 from app.settings import Settings, get_settings
 from app.web import install_web
@@ -91,6 +92,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.group_commit = GroupCommit(app.state.sessions, app.state.policy, app.state.metrics)
     app.state.oidc = OidcVerifier.from_settings(settings)
     app.state.auth_guard = AuthGuard.from_settings(settings, app.state.read_sessions, app.state.sessions)
+    app.state.monitor = Monitor.from_settings(
+        settings, app.state.read_sessions, lambda: serving_scorer(app.state)
+    )
     try:
         yield
     finally:

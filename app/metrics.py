@@ -3,8 +3,9 @@
 from collections.abc import Callable, Iterable, Sequence
 
 from fastapi import FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CollectorRegistry, Counter, Histogram, PlatformCollector, ProcessCollector
-from prometheus_client.core import InfoMetricFamily, Metric
+from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 from sqlalchemy import event, func, select
@@ -14,6 +15,8 @@ from app.auth import metrics_refusal
 from app.db.tables import Assessment, OutcomeRecord, ReviewCase
 from app.middleware import ObservedRequests
 from app.model_holder import serving_scorer
+from app.services.drift import LEVELS
+from app.services.monitoring import Monitor, MonitoringSnapshot
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 BATCH_BUCKETS = (1, 10, 50, 100, 250, 500, 750, 1000, 2500, 10_000, 100_000)
@@ -34,14 +37,82 @@ class _ModelInfo(Collector):
         yield family
 
 
+def _bounds(name: str, documentation: str, point: float | None, low: float, high: float) -> Metric:
+    family = GaugeMetricFamily(name, documentation, labels=["bound"])
+    if point is not None:
+        for bound, value in (("estimate", point), ("low", low), ("high", high)):
+            family.add_metric([bound], value)
+    return family
+
+
+class _Monitoring(Collector):
+    """Drift per feature and the live estimate, from the monitor's cached snapshot (refreshed before a scrape)."""
+
+    def __init__(self, snapshot: Callable[[], MonitoringSnapshot | None]) -> None:
+        self._snapshot = snapshot
+
+    def collect(self) -> Iterable[Metric]:
+        if (snapshot := self._snapshot()) is None:
+            return
+        drift, live = snapshot.drift, snapshot.live
+        yield GaugeMetricFamily(
+            "parcel_radar_drift_reference",
+            "1 when the served model carries a training reference for drift, else 0",
+            value=1.0 if drift.has_reference else 0.0,
+        )
+        psi = GaugeMetricFamily(
+            "parcel_radar_drift_psi",
+            "PSI of a feature (or the score) on the newest judged day",
+            labels=["feature"],
+        )
+        level = GaugeMetricFamily(
+            "parcel_radar_drift_level", "Drift level of a feature: 0 ok, 1 watch, 2 warn", labels=["feature"]
+        )
+        for column in drift.current.columns if drift.current else []:
+            psi.add_metric([column.feature], column.psi)
+            level.add_metric([column.feature], float(LEVELS.index(column.level)))
+        yield psi
+        yield level
+        yield GaugeMetricFamily(
+            "parcel_radar_drift_warning",
+            "1 when a feature or the score drifted past the warning PSI on the newest judged day",
+            value=1.0 if drift.current is not None and drift.current.level == "warn" else 0.0,
+        )
+        recall = live.recall
+        yield _bounds(
+            "parcel_radar_live_recall",
+            f"Estimated recall of the targeted lanes over {live.days} days (inverse propensity, 95% bounds)",
+            None if recall is None else recall.recall,
+            0.0 if recall is None else recall.recall_low,
+            1.0 if recall is None else recall.recall_high,
+        )
+        yield _bounds(
+            "parcel_radar_live_precision",
+            f"Hit rate of the targeted lanes' concluded inspections over {live.days} days (95% bounds)",
+            live.precision,
+            live.precision_low,
+            live.precision_high,
+        )
+        yield GaugeMetricFamily(
+            "parcel_radar_live_random_findings",
+            f"Drug findings of the random lane over {live.days} days (what the recall estimate rests on)",
+            value=float(live.random.findings),
+        )
+
+
 class Metrics:
     """The service's metrics in a registry of their own, so every app (and every test) counts apart."""
 
-    def __init__(self, model_version: Callable[[], str | None]) -> None:
+    def __init__(
+        self,
+        model_version: Callable[[], str | None],
+        monitoring: Callable[[], MonitoringSnapshot | None] = lambda: None,
+    ) -> None:
         self.registry = registry = CollectorRegistry()
         ProcessCollector(registry=registry)
         PlatformCollector(registry=registry)
         registry.register(_ModelInfo(model_version))
+        registry.register(_Monitoring(monitoring))
         self.requests = Counter(
             "parcel_radar_http_requests",
             "HTTP requests by method, route template and status",
@@ -126,6 +197,9 @@ async def _exposition(request: Request) -> Response:
     ) is not None:
         return refusal
     metrics: Metrics = request.app.state.metrics
+    monitor: Monitor | None = getattr(request.app.state, "monitor", None)
+    if monitor is not None:
+        await run_in_threadpool(monitor.snapshot_for_scrape)  # recomputed at most once per refresh period
     encode, content_type = choose_encoder(request.headers.get("accept", ""))
     return Response(encode(metrics.registry), media_type=content_type)
 
@@ -137,7 +211,11 @@ def install_metrics(app: FastAPI) -> Metrics:
         scorer = serving_scorer(app.state)
         return None if scorer is None else str(scorer.model_version)
 
-    metrics = app.state.metrics = Metrics(model_version)
+    def monitoring() -> MonitoringSnapshot | None:
+        monitor: Monitor | None = getattr(app.state, "monitor", None)
+        return None if monitor is None else monitor.latest
+
+    metrics = app.state.metrics = Metrics(model_version, monitoring)
     app.add_middleware(ObservedRequests, observe=metrics.observe_request)
     app.add_api_route("/metrics", _exposition, methods=["GET"], include_in_schema=False)
     return metrics

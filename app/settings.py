@@ -99,6 +99,15 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = Field(
         default=None, description="Bearer token /metrics asks for (production: required)"
     )
+    drift_watch_psi: float = Field(default=0.1, gt=0, description="PSI from which a feature is watched")
+    drift_warn_psi: float = Field(default=0.25, gt=0, description="PSI from which drift is warned about")
+    drift_min_items: int = Field(default=500, ge=1, description="Items a day needs before its PSI is judged")
+    live_estimate_days: int = Field(
+        default=28, ge=1, le=366, description="Days of assessments the live recall estimate rests on"
+    )
+    monitoring_refresh_seconds: float = Field(
+        default=60, ge=0, description="How long drift and the live estimate are cached per worker"
+    )
 
     @model_validator(mode="after")
     def _no_default_secret_outside_development(self) -> Self:

@@ -10,6 +10,7 @@ import numpy as np
 import orjson
 from pydantic import BaseModel, ConfigDict
 
+from model.drift import DRIFT_REFERENCE_FILE, DriftReference, DriftReferenceError
 from model.features import FEATURES, FeatureMatrix
 from model.market_profile import MarketProfile
 
@@ -115,12 +116,14 @@ class ModelArtifact:
         booster: lgb.Booster,
         calibration: Calibration,
         profile: MarketProfile,
+        drift_reference: DriftReference | None = None,
     ) -> None:
         self.directory = directory
         self.manifest = manifest
         self.booster = booster
         self.calibration = calibration
         self.profile = profile
+        self.drift_reference = drift_reference  # None for artifacts trained before references were kept
 
     @property
     def version(self) -> str:
@@ -159,7 +162,7 @@ class ModelArtifact:
             raise ArtifactError("the market profile does not match the manifest's market_profile_sha256")
         profile = MarketProfile.from_json(files[PROFILE_FILE])
         calibration = Calibration.from_json(files[CALIBRATION_FILE])
-        return cls(directory, manifest, booster, calibration, profile)
+        return cls(directory, manifest, booster, calibration, profile, _drift_reference(files, manifest))
 
     def raw_scores(self, features: FeatureMatrix) -> FeatureMatrix:
         if len(features) == 0:
@@ -173,6 +176,16 @@ class ModelArtifact:
     def contributions(self, features: FeatureMatrix) -> FeatureMatrix:
         """Per-feature contributions to the raw score (SHAP values); the last column is the bias."""
         return np.asarray(self.booster.predict(features, pred_contrib=True, num_threads=1), dtype=np.float64)
+
+
+def _drift_reference(files: Mapping[str, bytes], manifest: Manifest) -> DriftReference | None:
+    """The training reference for drift monitoring, when the artifact lists one (its hash is checked)."""
+    if DRIFT_REFERENCE_FILE not in manifest.files:
+        return None
+    try:
+        return DriftReference.from_json(files[DRIFT_REFERENCE_FILE])
+    except DriftReferenceError as exc:
+        raise ArtifactError(str(exc)) from exc
 
 
 def write_artifact(

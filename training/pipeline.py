@@ -12,6 +12,7 @@ import numpy.typing as npt
 import orjson
 
 from model.artifact import Calibration, Manifest, write_artifact
+from model.drift import DRIFT_REFERENCE_FILE, fit_reference
 from model.market_profile import MarketProfile
 from training.calibrate import (
     anchor_to_prevalence,
@@ -26,15 +27,7 @@ from training.dataset import Dataset
 from training.evaluate import Evaluation, Truth, evaluate
 from training.replay import replay
 from training.report import model_card, render_report
-from training.train import (
-    Fitter,
-    TimeSplit,
-    TrainConfig,
-    fit_booster,
-    labelled_rows,
-    threshold_table,
-    time_split,
-)
+from training.train import TimeSplit, TrainConfig, fit_booster, labelled_rows, threshold_table, time_split
 
 Progress = Callable[[str], None]
 Summary = dict[str, str | int | float]
@@ -152,18 +145,16 @@ def fit_and_write(
     extra_summary: Summary | None = None,
     init_model: lgb.Booster | None = None,
     champion: Champion | None = None,
-    fit: Fitter = fit_booster,
     say: Progress = lambda _message: None,
 ) -> tuple[Manifest, Evaluation, float]:
     """Fit, calibrate, pick thresholds, evaluate on the test period and write the artifact; seconds to fit.
 
-    With `champion` the report compares the model with it on the test period (or says there is none);
-    `fit` fits the booster (in this process by default, on a Dask cluster with `training.distributed`).
+    With `champion` the report compares the model with it on the test period (or says there is none).
     """
     split, data = world.split, world.data
     say(f"fitting LightGBM on {int(split.train.sum()):,} items ({config.labels} labels)")
     started = time.perf_counter()
-    booster = fit(
+    booster = fit_booster(
         data,
         labelled_rows(data, split.train, config.labels, world.truth_labels),
         labelled_rows(data, split.validation, config.labels, world.truth_labels),
@@ -174,6 +165,11 @@ def fit_and_write(
     calibrated = calibrate(world, booster, config, profile)
     validation_raw = np.asarray(booster.predict(data.features[split.validation], raw_score=True))
     thresholds = threshold_table(validation_raw.astype(np.float64), calibrated.calibration)
+    # The validation period is the reference for drift: its history features are warm, as in service, and
+    # its scores are of items the trees did not fit.
+    drift_reference = fit_reference(
+        data.features[split.validation], validation_raw.astype(np.float64), period="validation"
+    )
     say("evaluating on the test period")
     test = data.subset(split.test)
     test_raw = np.asarray(booster.predict(test.features, raw_score=True), dtype=np.float64)
@@ -210,6 +206,7 @@ def fit_and_write(
         metrics=metrics,
         thresholds=thresholds,
         extra_files={
+            DRIFT_REFERENCE_FILE: drift_reference.to_json(),
             "report.html": render_report(version, training, evaluation, sections).encode(),
             "model_card.md": model_card(version, training, evaluation).encode(),
             "evaluation.json": orjson.dumps(

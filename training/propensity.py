@@ -11,21 +11,20 @@ The sampling fraction is counted per day (random-lane inspections / items the ot
 the design probability of the random draw. The logged `selection_probability` is not used as the weight: the
 service logs that same draw probability, but the simulator logs each item's chance of inspection by any lane,
 which for drug items includes the intelligence lane and would undercount what the random lane stands for.
+The estimator itself (`model.propensity`) is the one the service's live estimate uses.
 """
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from model.propensity import MIN_RANDOM_FINDINGS, Findings, drug_items_interval, estimate_selection
 from training.dataset import Dataset
 from training.metrics import top_share
 
 RANDOM_LANE = "random"
-DRAWS = 4000
 SECONDS_PER_DAY = 86_400.0
-MIN_RANDOM_FINDINGS = 10
 
 
 @dataclass(frozen=True)
@@ -73,41 +72,6 @@ def random_lane_weights(data: Dataset) -> npt.NDArray[np.float64]:
     return weights
 
 
-def _unseen_drug_items(
-    findings: int, weight: float, rng: np.random.Generator, extra: int
-) -> npt.NDArray[np.float64]:
-    """Draws of the drug items `findings` random-lane finds stand for: Gamma(k) for a lower, Gamma(k + 1)
-    for an upper bound (the exact Poisson interval's construction), scaled by the inverse sampling fraction."""
-    return weight * rng.gamma(findings + extra, 1.0, DRAWS)
-
-
-@dataclass(frozen=True)
-class _Counts:
-    """Findings inside or outside a selection: observed by the other lanes, and sampled by the random lane."""
-
-    observed: int
-    sampled: int
-
-    def draws(self, weight: float, rng: np.random.Generator, extra: int) -> npt.NDArray[np.float64]:
-        return self.observed + _unseen_drug_items(self.sampled, weight, rng, extra)
-
-
-def _bounds(
-    inside: _Counts, outside: _Counts, selected: int, weight: float, rng: np.random.Generator
-) -> tuple[float, float, float, float]:
-    """(recall low, recall high, precision low, precision high), each 95%."""
-    low_found, high_found = inside.draws(weight, rng, 0), inside.draws(weight, rng, 1)
-    low_missed, high_missed = outside.draws(weight, rng, 0), outside.draws(weight, rng, 1)
-    with np.errstate(invalid="ignore"):
-        recall_low = np.nan_to_num(low_found / (low_found + high_missed))
-    return (
-        float(np.percentile(recall_low, 2.5)),
-        float(np.percentile(high_found / (high_found + low_missed), 97.5)),
-        float(np.percentile(np.minimum(1.0, low_found / selected), 2.5)),
-        float(np.percentile(np.minimum(1.0, high_found / selected), 97.5)),
-    )
-
-
 def propensity_estimate(
     data: Dataset, scores: dict[str, npt.NDArray[np.float64]], rates: tuple[float, ...], seed: int = 0
 ) -> PropensityEstimate:
@@ -123,38 +87,31 @@ def propensity_estimate(
     weight = float(weights[by_random].mean()) if by_random.any() else 0.0
     observed, sampled = data.found & ~by_random, data.found & by_random
     rng = np.random.default_rng(seed)
-    drug_items = float((weights * data.found).sum())
+
+    def findings(mask: npt.NDArray[np.bool_]) -> Findings:
+        return Findings(
+            int(observed[mask].sum()), int(sampled[mask].sum()), float(weights[sampled & mask].sum())
+        )
+
+    everything = findings(np.ones(len(data), dtype=np.bool_))
     selectors: dict[str, list[EstimatedAtRate]] = {}
     for name, score in scores.items():
         rows = []
         for rate in rates:
             inside = np.zeros(len(data), dtype=np.bool_)
             inside[top_share(score, rate, np.random.default_rng(seed))] = True
-            found = float((weights * data.found)[inside].sum())
-            selected = max(int(inside.sum()), 1)
-            counts = [_Counts(int(observed[m].sum()), int(sampled[m].sum())) for m in (inside, ~inside)]
-            recall_low, recall_high, precision_low, precision_high = _bounds(
-                counts[0], counts[1], selected, weight, rng
+            estimate = estimate_selection(
+                findings(inside), findings(~inside), selected=int(inside.sum()), weight=weight, rng=rng
             )
-            rows.append(
-                EstimatedAtRate(
-                    rate=rate,
-                    recall=min(1.0, found / drug_items) if drug_items else math.nan,
-                    recall_low=recall_low,
-                    recall_high=recall_high,
-                    precision=min(1.0, found / selected),
-                    precision_low=precision_low,
-                    precision_high=precision_high,
-                )
-            )
+            rows.append(EstimatedAtRate(rate=rate, **vars(estimate)))
         selectors[name] = rows
-    everything = _Counts(int(observed.sum()), int(sampled.sum()))
+    low, high = drug_items_interval(everything, weight, rng)
     return PropensityEstimate(
         random_inspections=int(by_random.sum()),
-        random_findings=int(sampled.sum()),
-        other_lane_findings=int(observed.sum()),
-        estimated_drug_items=drug_items,
-        estimated_drug_items_low=float(np.percentile(everything.draws(weight, rng, 0), 2.5)),
-        estimated_drug_items_high=float(np.percentile(everything.draws(weight, rng, 1), 97.5)),
+        random_findings=everything.sampled,
+        other_lane_findings=everything.observed,
+        estimated_drug_items=everything.estimate,
+        estimated_drug_items_low=low,
+        estimated_drug_items_high=high,
         selectors=selectors,
     )

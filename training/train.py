@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import lightgbm as lgb
 import numpy as np
@@ -65,18 +65,12 @@ def time_split(posted_at: npt.NDArray[np.float64], config: TrainConfig) -> TimeS
     start, end = float(posted_at.min()), float(posted_at.max())
     first = start + (end - start) * config.train_share
     second = start + (end - start) * (config.train_share + config.validation_share)
-    train, validation, test = periods(posted_at, first, second)
-    return TimeSplit(train=train, validation=validation, test=test, cuts=(first, second))
-
-
-Cut = float | npt.NDArray[np.float64]
-
-
-def periods(
-    posted_at: npt.NDArray[np.float64], first: Cut, second: Cut
-) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-    """Train, validation and test masks for the cuts (one pair, or one per item when worlds are mixed)."""
-    return posted_at < first, (posted_at >= first) & (posted_at < second), posted_at >= second
+    return TimeSplit(
+        train=posted_at < first,
+        validation=(posted_at >= first) & (posted_at < second),
+        test=posted_at >= second,
+        cuts=(first, second),
+    )
 
 
 Rows = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]
@@ -122,8 +116,7 @@ def _lgb_dataset(data: Dataset, rows: Rows) -> lgb.Dataset:
     )
 
 
-def booster_params(config: TrainConfig) -> dict[str, Any]:
-    """LightGBM's parameters for the config (the Dask fit takes the same, less the thread count)."""
+def _params(config: TrainConfig) -> dict[str, Any]:
     return {
         "objective": "binary",
         "metric": ["average_precision", "binary_logloss"],
@@ -146,28 +139,6 @@ def booster_params(config: TrainConfig) -> dict[str, Any]:
     }
 
 
-def require_positives(positives: int) -> None:
-    """Refuse a training period with too few positive labels to learn anything that generalises."""
-    if positives < MIN_TRAINING_POSITIVES:
-        raise InsufficientLabels(
-            f"the training period has {positives} positive labels; at least {MIN_TRAINING_POSITIVES} are "
-            "needed to learn anything that generalises (train on more days or more worlds)"
-        )
-
-
-class Fitter(Protocol):
-    """What fits the booster on labelled rows: `fit_booster` in this process, or a fit on a Dask cluster."""
-
-    def __call__(
-        self,
-        data: Dataset,
-        train_rows: Rows,
-        valid_rows: Rows,
-        config: TrainConfig,
-        init_model: lgb.Booster | None = None,
-    ) -> lgb.Booster: ...
-
-
 def fit_booster(
     data: Dataset,
     train_rows: Rows,
@@ -179,8 +150,13 @@ def fit_booster(
 
     With `init_model` (fine-tuning a shipped model on a partner's outcomes) boosting continues from its trees.
     """
-    require_positives(int(train_rows[1].sum()))
-    params = booster_params(config)
+    positives = int(train_rows[1].sum())
+    if positives < MIN_TRAINING_POSITIVES:
+        raise InsufficientLabels(
+            f"the training period has {positives} positive labels; at least {MIN_TRAINING_POSITIVES} are "
+            "needed to learn anything that generalises (train on more days or more worlds)"
+        )
+    params = _params(config)
     train_set = _lgb_dataset(data, train_rows)
     if init_model is None:
         init_model = lgb.train(

@@ -348,3 +348,15 @@ class ShadowScore(Base):
     assessment_id: Mapped[str] = mapped_column(ForeignKey("assessments.id"), primary_key=True)
     raw_score: Mapped[float] = mapped_column(Float)
     probability: Mapped[float] = mapped_column(Float)
+
+
+class DriftCount(Base):
+    """Items scored per UTC day and model version in each training-reference bin of a feature (or "score");
+    batches add to the counts with an atomic upsert, and the population stability index is read from them."""
+
+    __tablename__ = "drift_counts"
+    model_version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    feature: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bin: Mapped[int] = mapped_column(Integer, primary_key=True)
+    items: Mapped[int] = mapped_column(BigInteger)

@@ -17,7 +17,7 @@ from app.db.tables import Assessment, Partner, ReviewCase
 from app.ids import new_id
 from app.schemas import AssessmentResponse, ItemDecision, ItemError
 from app.scoring import Scorer
-from app.services import audit
+from app.services import audit, drift
 from app.services.live_threshold import LiveThresholds
 from app.services.policy import Capacity, Selection, resolve_capacities, select_item
 from app.services.rules import RuleFields, active_rules, list_hits
@@ -276,6 +276,13 @@ def assess_batch(
             "decisions": [[r["id"], r["decision"], r["selection_reason"]] for r in rows],
             "model_version": scorer.model_version,
         },
+    )
+    drift.count_batch(  # last, so the shared count rows stay locked only until the commit
+        session,
+        reference=scorer.artifact.drift_reference,
+        model_version=scorer.model_version,
+        features=[item.features for item in scored],
+        raw_scores=[item.raw_score for item in scored],
     )
     decisions = [
         _decision(r["item_index"], r["item_id"], r["id"], r["decision"], r["referral"]) for r in rows

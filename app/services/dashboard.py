@@ -42,6 +42,22 @@ class CorridorFigures:
 
 
 @dataclass(frozen=True)
+class LaneFigures:
+    """Concluded inspections of the items one selection lane held, and how many found drugs."""
+
+    lane: str
+    concluded: int
+    found: int
+
+    @property
+    def hit_rate(self) -> float | None:
+        return self.found / self.concluded if self.concluded else None
+
+
+SELECTION_LANES = ("model", "rule", "watchlist", "random")
+
+
+@dataclass(frozen=True)
 class Dashboard:
     """Figures for the `days` days up to today (UTC); outcomes count once, as their current record.
 
@@ -52,6 +68,7 @@ class Dashboard:
     daily: list[DailyFigures]
     by_category: list[tuple[str, int]]
     by_corridor: list[CorridorFigures]
+    by_lane: list[LaneFigures]
     queue: dict[str, int]
 
     @property
@@ -74,7 +91,7 @@ def _day(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def _found() -> ColumnElement[bool]:
+def drug_finding() -> ColumnElement[bool]:
     return and_(
         OutcomeRecord.result.in_([r.value for r in FINDING_RESULTS]),
         OutcomeRecord.substance_category != DrugCategory.NON_DRUG.value,
@@ -102,7 +119,7 @@ def _daily(session: Session, days: Sequence[date]) -> list[DailyFigures]:
     outcomes = {
         _day(day): (concluded, found)
         for day, concluded, found in session.execute(
-            select(outcome_day, func.count(), func.count().filter(_found()))
+            select(outcome_day, func.count(), func.count().filter(drug_finding()))
             .where(*_current_since(days[0]), OutcomeRecord.result.in_(CONCLUDED))
             .group_by(outcome_day)
         ).all()
@@ -127,7 +144,7 @@ def _by_category(session: Session, since: date) -> list[tuple[str, int]]:
 def _by_corridor(session: Session, since: date, top: int) -> list[CorridorFigures]:
     count = func.count()
     rows = session.execute(
-        select(Assessment.origin, Assessment.destination, count, func.count().filter(_found()))
+        select(Assessment.origin, Assessment.destination, count, func.count().filter(drug_finding()))
         .join(Assessment, Assessment.id == OutcomeRecord.assessment_id)
         .where(*_current_since(since))
         .group_by(Assessment.origin, Assessment.destination)
@@ -135,6 +152,19 @@ def _by_corridor(session: Session, since: date, top: int) -> list[CorridorFigure
         .limit(top)
     ).all()
     return [CorridorFigures(o, d, int(n), int(f)) for o, d, n, f in rows]
+
+
+def _by_lane(session: Session, since: date) -> list[LaneFigures]:
+    rows = {
+        lane: (int(concluded), int(found))
+        for lane, concluded, found in session.execute(
+            select(Assessment.selection_reason, func.count(), func.count().filter(drug_finding()))
+            .join(Assessment, Assessment.id == OutcomeRecord.assessment_id)
+            .where(*_current_since(since), OutcomeRecord.result.in_(CONCLUDED))
+            .group_by(Assessment.selection_reason)
+        ).all()
+    }
+    return [LaneFigures(lane, *rows.get(lane, (0, 0))) for lane in SELECTION_LANES]
 
 
 def dashboard(session: Session, *, days: int, top_corridors: int = 10) -> Dashboard:
@@ -147,5 +177,6 @@ def dashboard(session: Session, *, days: int, top_corridors: int = 10) -> Dashbo
         daily=_daily(session, window),
         by_category=_by_category(session, window[0]),
         by_corridor=_by_corridor(session, window[0], top_corridors),
+        by_lane=_by_lane(session, window[0]),
         queue={status: int(queue.get(status, 0)) for status in ("open", "claimed", "pending_lab", "closed")},
     )

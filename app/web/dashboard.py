@@ -7,6 +7,7 @@ from markupsafe import Markup
 
 from app.api.deps import ReadSessionDep
 from app.services.dashboard import Dashboard, dashboard
+from app.services.monitoring import Monitor
 from app.web.auth import WebUserDep
 from app.web.charts import Bar, Column, Segment, bar_chart, column_chart, percent
 from app.web.templating import mark_page, render
@@ -104,12 +105,14 @@ def dashboard_page(
 ) -> Response:
     """Figures for officers, supervisors and analysts; aggregate counts only, no personal data."""
     figures = dashboard(session, days=days)
+    monitor: Monitor = request.app.state.monitor
     return render(
         request,
         "dashboard.html",
         {
             "active": "dashboard",
             "figures": figures,
+            "monitoring": monitor.snapshot(),
             "charts": charts(figures),
             "periods": PERIODS,
             "days": days,

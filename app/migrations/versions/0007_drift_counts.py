@@ -7,6 +7,9 @@ Create Date: 2026-12-01 21:40:00.000000
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = '0007'
 down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
@@ -14,8 +17,15 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table('drift_counts',
+    sa.Column('model_version', sa.String(length=64), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('feature', sa.String(length=64), nullable=False),
+    sa.Column('bin', sa.Integer(), nullable=False),
+    sa.Column('items', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('model_version', 'day', 'feature', 'bin', name=op.f('pk_drift_counts'))
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table('drift_counts')

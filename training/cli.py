@@ -11,6 +11,7 @@ from rich.console import Console
 
 from model.artifact import ModelArtifact
 from model.market_profile import MarketProfile
+from training.distributed_cli import export_parquet_command, score_parquet_command, train_dask_command
 from training.evaluate_cli import evaluate_command, evaluate_worlds_command, print_evaluation
 from training.market.cli import app as market_app
 from training.market.profile import default_market_profile, profile_from_listings_file
@@ -182,3 +183,6 @@ def train(
 
 cli.command("evaluate")(evaluate_command)
 cli.command("evaluate-worlds")(evaluate_worlds_command)
+cli.command("export-parquet")(export_parquet_command)
+cli.command("train-dask")(train_dask_command)
+cli.command("score-parquet")(score_parquet_command)

@@ -34,6 +34,7 @@ from training.service_db import (
     DatabaseTrainingError,
     StoredChampion,
     database_engine,
+    registered_feature_lists,
     registry_champion,
 )
 
@@ -52,7 +53,7 @@ class LoggedCounts:
     read: int = 0
     used: int = 0
     before_feature_log: int = 0  # assessed before the service logged features (migration 0005)
-    other_features: int = 0  # logged by a model with another feature list
+    other_features: int = 0  # logged by a model with another feature list (vector length or manifest)
     awaiting_outcome: int = 0  # held, and no final outcome recorded yet (label unknown)
     by_model_version: Counter[str] = field(default_factory=Counter)
 
@@ -148,14 +149,14 @@ def _check_schema(connection: Connection) -> None:
 
 
 def _usable(
-    row: Row[Any], current: dict[str, OutcomeFields], counts: LoggedCounts
+    row: Row[Any], current: dict[str, OutcomeFields], other_lists: set[str], counts: LoggedCounts
 ) -> tuple[bool, Outcome | None]:
     """Whether the logged item can be learnt from (counting why not), and its final outcome."""
     counts.read += 1
     if row.features is None:
         counts.before_feature_log += 1
         return False, None
-    if len(row.features) != FEATURE_BYTES:
+    if len(row.features) != FEATURE_BYTES or row.model_version in other_lists:
         counts.other_features += 1
         return False, None
     record = current.get(row.id)
@@ -181,8 +182,13 @@ def read_logged_dataset(
     with engine.connect() as connection:
         _check_schema(connection)
         current = _current_outcomes(connection, since, until)
+        other_lists = {  # versions whose manifest in the registry lists other features than this code's
+            version
+            for version, names in registered_feature_lists(connection).items()
+            if names != list(FEATURE_NAMES)
+        }
         for row in _assessment_rows(connection, since, until):
-            usable, outcome = _usable(row, current, counts)
+            usable, outcome = _usable(row, current, other_lists, counts)
             if usable:
                 vectors.append(row.features)
                 outcomes.append(outcome)

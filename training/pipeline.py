@@ -27,7 +27,15 @@ from training.dataset import Dataset
 from training.evaluate import Evaluation, Truth, evaluate
 from training.replay import replay
 from training.report import model_card, render_report
-from training.train import TimeSplit, TrainConfig, fit_booster, labelled_rows, threshold_table, time_split
+from training.train import (
+    Fitter,
+    TimeSplit,
+    TrainConfig,
+    fit_booster,
+    labelled_rows,
+    threshold_table,
+    time_split,
+)
 
 Progress = Callable[[str], None]
 Summary = dict[str, str | int | float]
@@ -145,16 +153,18 @@ def fit_and_write(
     extra_summary: Summary | None = None,
     init_model: lgb.Booster | None = None,
     champion: Champion | None = None,
+    fit: Fitter = fit_booster,
     say: Progress = lambda _message: None,
 ) -> tuple[Manifest, Evaluation, float]:
     """Fit, calibrate, pick thresholds, evaluate on the test period and write the artifact; seconds to fit.
 
-    With `champion` the report compares the model with it on the test period (or says there is none).
+    With `champion` the report compares the model with it on the test period (or says there is none);
+    `fit` fits the booster (in this process by default, on a Dask cluster with `training.distributed`).
     """
     split, data = world.split, world.data
     say(f"fitting LightGBM on {int(split.train.sum()):,} items ({config.labels} labels)")
     started = time.perf_counter()
-    booster = fit_booster(
+    booster = fit(
         data,
         labelled_rows(data, split.train, config.labels, world.truth_labels),
         labelled_rows(data, split.validation, config.labels, world.truth_labels),

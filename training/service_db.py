@@ -7,6 +7,7 @@ the schema (tests drive the service's own code and read its tables back through 
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
 from sqlalchemy import (
     Boolean,
     Column,
@@ -25,6 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from model.artifact import MANIFEST_FILE
 
 _COLUMNS = MetaData()  # the columns training reads; the service's migrations own the schema
 ASSESSMENTS = Table(
@@ -111,3 +114,16 @@ def registry_champion(connection: Connection) -> StoredChampion:
         select(MODEL_FILES.c.name, MODEL_FILES.c.content).where(MODEL_FILES.c.version == version)
     )
     return StoredChampion(version, {name: bytes(content) for name, content in files})
+
+
+def registered_feature_lists(connection: Connection) -> dict[str, list[str]]:
+    """The feature names each registered model version's manifest lists (none without a registry)."""
+    if not inspect(connection).has_table("model_files"):
+        return {}
+    manifests = connection.execute(
+        select(MODEL_FILES.c.version, MODEL_FILES.c.content).where(MODEL_FILES.c.name == MANIFEST_FILE)
+    )
+    return {
+        version: [str(entry["name"]) for entry in orjson.loads(content).get("features", [])]
+        for version, content in manifests
+    }

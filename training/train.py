@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import lightgbm as lgb
 import numpy as np
@@ -65,12 +65,18 @@ def time_split(posted_at: npt.NDArray[np.float64], config: TrainConfig) -> TimeS
     start, end = float(posted_at.min()), float(posted_at.max())
     first = start + (end - start) * config.train_share
     second = start + (end - start) * (config.train_share + config.validation_share)
-    return TimeSplit(
-        train=posted_at < first,
-        validation=(posted_at >= first) & (posted_at < second),
-        test=posted_at >= second,
-        cuts=(first, second),
-    )
+    train, validation, test = periods(posted_at, first, second)
+    return TimeSplit(train=train, validation=validation, test=test, cuts=(first, second))
+
+
+Cut = float | npt.NDArray[np.float64]
+
+
+def periods(
+    posted_at: npt.NDArray[np.float64], first: Cut, second: Cut
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Train, validation and test masks for the cuts (one pair, or one per item when worlds are mixed)."""
+    return posted_at < first, (posted_at >= first) & (posted_at < second), posted_at >= second
 
 
 Rows = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]
@@ -116,7 +122,8 @@ def _lgb_dataset(data: Dataset, rows: Rows) -> lgb.Dataset:
     )
 
 
-def _params(config: TrainConfig) -> dict[str, Any]:
+def booster_params(config: TrainConfig) -> dict[str, Any]:
+    """LightGBM's parameters for the config (the Dask fit takes the same, less the thread count)."""
     return {
         "objective": "binary",
         "metric": ["average_precision", "binary_logloss"],
@@ -139,6 +146,28 @@ def _params(config: TrainConfig) -> dict[str, Any]:
     }
 
 
+def require_positives(positives: int) -> None:
+    """Refuse a training period with too few positive labels to learn anything that generalises."""
+    if positives < MIN_TRAINING_POSITIVES:
+        raise InsufficientLabels(
+            f"the training period has {positives} positive labels; at least {MIN_TRAINING_POSITIVES} are "
+            "needed to learn anything that generalises (train on more days or more worlds)"
+        )
+
+
+class Fitter(Protocol):
+    """What fits the booster on labelled rows: `fit_booster` in this process, or a fit on a Dask cluster."""
+
+    def __call__(
+        self,
+        data: Dataset,
+        train_rows: Rows,
+        valid_rows: Rows,
+        config: TrainConfig,
+        init_model: lgb.Booster | None = None,
+    ) -> lgb.Booster: ...
+
+
 def fit_booster(
     data: Dataset,
     train_rows: Rows,
@@ -150,13 +179,8 @@ def fit_booster(
 
     With `init_model` (fine-tuning a shipped model on a partner's outcomes) boosting continues from its trees.
     """
-    positives = int(train_rows[1].sum())
-    if positives < MIN_TRAINING_POSITIVES:
-        raise InsufficientLabels(
-            f"the training period has {positives} positive labels; at least {MIN_TRAINING_POSITIVES} are "
-            "needed to learn anything that generalises (train on more days or more worlds)"
-        )
-    params = _params(config)
+    require_positives(int(train_rows[1].sum()))
+    params = booster_params(config)
     train_set = _lgb_dataset(data, train_rows)
     if init_model is None:
         init_model = lgb.train(

@@ -36,7 +36,7 @@ from app.scoring import Scorer
 from app.services.assessments import AssessmentPolicy, assess_batch
 from app.services.outcomes import complete_lab, correct_outcome, record_outcome
 from app.services.review import export_outcomes
-from model.artifact import MANIFEST_FILE, ModelArtifact, sha256_file
+from model.artifact import MANIFEST_FILE, PROFILE_FILE, ModelArtifact, sha256_file
 from model.entities import EntityKeys, Pseudonymiser
 from model.features import FEATURE_NAMES, FeatureMatrix
 from model.history import EntityState
@@ -48,8 +48,10 @@ from training.cli import cli
 from training.files import read_jsonl
 from training.from_database import read_logged_dataset
 from training.market.profile import default_market_profile
+from training.parquet import read_profile, read_worlds
 from training.replay import replay, seizure_changes
 from training.service_db import database_engine
+from training.train import TrainConfig
 
 DAYS = timedelta(days=10)  # the part of the simulated feed that is replayed through the service
 SAMPLE = 300  # other items sampled from it; every vendor item is added
@@ -468,3 +470,43 @@ def test_training_from_a_database_says_why_it_cannot(model_dir: Path, tmp_path: 
         assert "cannot train from the database" in result.output
         assert "Traceback" not in result.output
         assert expected in " ".join(result.output.split()), result.output
+    _register_with_other_features(few, model_dir)
+    result = _train("--from-database", few, "--champion", str(model_dir), "--out", out)
+    assert result.exit_code == 1
+    assert "0 from before the feature log, 60 logged with another feature list" in " ".join(
+        result.output.split()
+    )
+
+
+def _register_with_other_features(url: str, artifact_dir: Path) -> None:
+    """Register the model that scored `url`'s items with a manifest listing one feature under another name."""
+    manifest = orjson.loads((artifact_dir / MANIFEST_FILE).read_bytes())
+    manifest["features"][0]["name"] = "renamed_feature"
+    with _sessions(url) as sessions, sessions() as session, session.begin():
+        session.add(ModelVersion(version=manifest["version"], status="retired", manifest_sha256="0" * 64,
+                                 metrics={}, registered_by="test"))  # fmt: skip
+        session.flush()
+        session.add(
+            ModelFile(version=manifest["version"], name=MANIFEST_FILE, content=orjson.dumps(manifest))
+        )
+
+
+def test_the_feature_log_exports_to_parquet_as_logged(
+    driven: Driven, model_dir: Path, tmp_path: Path
+) -> None:
+    """`export-parquet --from-database`: what a Dask cluster trains on is the feature log, row for row."""
+    out = tmp_path / "parquet"
+    command = ["export-parquet", "--from-database", driven.url, "--out", str(out)]
+    result = CliRunner().invoke(cli, [*command, "--profile", str(model_dir / PROFILE_FILE)])
+    assert result.exit_code == 0, result.output
+    world, _ = read_worlds(out, TrainConfig(labels="observed"))
+    logged = _logged_features(driven.url)
+    assert sorted(world.data.item_ids) == sorted(logged)
+    stored = np.stack([logged[item_id] for item_id in world.data.item_ids])
+    assert _mismatched(stored, world.data.features) == []
+    engine = database_engine(driven.url)
+    dataset, _ = read_logged_dataset(engine)
+    engine.dispose()
+    np.testing.assert_array_equal(world.data.found, dataset.found)
+    assert world.truth_labels is None
+    assert read_profile(out).to_json() == ModelArtifact.load(model_dir).profile.to_json()

@@ -1,10 +1,11 @@
-"""A running `python -m app serve` with two workers switches its model under load: a client keeps sending
-batches while an analyst promotes a new champion and rolls it back; no request fails, and the answers'
-model_version follows the registry in every worker, without a restart."""
+"""Running `python -m app serve` processes switch their model under load: clients keep sending batches while
+an analyst promotes a new champion and rolls it back; no request fails, and the answers' model_version follows
+the registry in every process, without a restart (one server on SQLite; two replicas on one PostgreSQL)."""
 
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,18 +27,16 @@ SETTLE_S = 3.0  # longer than a poll (0.3 s) plus loading an artifact in each wo
 
 @dataclass
 class Load:
-    """Batches sent on fresh connections (so both workers answer) until stopped, with what came back."""
+    """Batches sent by each client to its server until stopped, with what came back."""
 
-    server: Server
     key: str
     answers: list[tuple[float, int, str | None]] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
 
-    def run(self, first_serial: int) -> None:
-        limits = httpx2.Limits(max_keepalive_connections=0)
+    def run(self, server: Server, first_serial: int) -> None:
         headers = {"Authorization": f"Bearer {self.key}"}
         serial = first_serial
-        with httpx2.Client(base_url=self.server.url, timeout=60, limits=limits) as client:
+        with httpx2.Client(base_url=server.url, timeout=60) as client:
             while not self.stop.is_set():
                 items = [shipment_doc(serial=serial + n) for n in range(BATCH_ITEMS)]
                 serial += BATCH_ITEMS
@@ -77,9 +76,17 @@ def test_promotion_and_rollback_under_load_fail_no_request(database_url: str, tm
     shipped = ModelArtifact.load(SHIPPED).version
     challenger = challenger_artifact(tmp_path / "challenger")
     overrides = {"PARCEL_RADAR_MODEL_POLL_SECONDS": "0.3", "PARCEL_RADAR_LOG_LEVEL": "WARNING"}
-    with serving(SHIPPED, database_url, tmp_path / "server.log", overrides, workers=2) as server:
-        load = Load(server, _partner_key(database_url))
-        clients = [threading.Thread(target=load.run, args=(n * 10_000_000,)) for n in (1, 2)]
+    replicas = 2 if database_url.startswith("postgresql") else 1
+    with ExitStack() as stack:
+        servers = [
+            stack.enter_context(serving(SHIPPED, database_url, tmp_path / f"server-{n}.log", overrides))
+            for n in range(replicas)
+        ]
+        load = Load(_partner_key(database_url))
+        clients = [
+            threading.Thread(target=load.run, args=(server, (n + 1) * 10_000_000))
+            for n, server in enumerate(servers * 2)
+        ]
         for client in clients:
             client.start()
         try:

@@ -29,7 +29,7 @@ from app.credentials import (
 from app.db.engine import one_off_session
 from app.db.migrate import upgrade
 from app.db.tables import Officer, Partner
-from app.services import retention
+from app.services import audit, retention
 from app.services.audit import verify_chain
 from app.services.policy_admin import ProposedChange, backtest
 from app.services.rules import RuleConditions
@@ -60,8 +60,18 @@ def serve(
     host: Annotated[str, typer.Option(envvar="PARCEL_RADAR_HOST")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="PARCEL_RADAR_PORT")] = 8000,
     apply_migrations: Annotated[bool, typer.Option("--migrate/--no-migrate")] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            envvar="PARCEL_RADAR_WORKERS", min=1, help="Worker processes (each its own engine and model)"
+        ),
+    ] = 1,
 ) -> None:
-    """Apply migrations, then serve the API with uvicorn (the start command of `make run` and the image)."""
+    """Apply migrations, then serve the API with uvicorn (the start command of `make run` and the image).
+
+    Migrations run here, once, before any worker starts; replicas starting together take turns on the
+    migration lock (app.db.migrate), so no worker or replica ever serves a half-migrated schema.
+    """
     if apply_migrations:
         upgrade(get_settings().database_url)
     uvicorn.run(
@@ -69,6 +79,7 @@ def serve(
         factory=True,
         host=host,
         port=port,
+        workers=workers,
         proxy_headers=True,
         log_config=None,
         access_log=False,  # the app logs each request itself: route template and request id, never the path
@@ -167,9 +178,17 @@ def purge_command() -> None:
     )
 
 
+@cli.command("anchor-audit")
+def anchor_audit() -> None:
+    """Append an anchor naming the head of every audit chain (export its hash to keep the log's end in evidence)."""
+    with _session() as session, session.begin():
+        record = audit.anchor(session)
+    console.print(f"audit anchor {record.seq}: {record.hash}")
+
+
 @cli.command("verify-audit")
 def verify_audit() -> None:
-    """Check the audit log's hash chain; exits 1 and names the first broken record if it was altered."""
+    """Check every audit chain and the anchors; exits 1 and names the first broken record if it was altered."""
     with _session() as session:
         checked, broken = verify_chain(session)
     if broken is not None:

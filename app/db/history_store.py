@@ -1,9 +1,14 @@
-"""The service's history store: entity states in the party_history table, one query to load, one to save."""
+"""The service's history store: entity states in the party_history table, one query to load, one to save.
+
+Concurrent writers lock the rows of the keys they will update, in sorted key order, before reading them
+(PostgreSQL; SQLite has one writer at a time by BEGIN IMMEDIATE), so no global lock spans the service and two
+batches wait for each other only on the entities they share.
+"""
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import RowMapping, select
+from sqlalchemy import ARRAY, RowMapping, String, Table, any_, bindparam, delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -15,6 +20,32 @@ _UPDATED_COLUMNS = (
     "first_seen", "last_seen", "items_short", "items_long", "counterparties", "countries", "holds", "seizures",
     "last_seizure_at",
 )  # fmt: skip
+# A row the locking transaction inserted for a key with no history yet, so that it has a row to lock; a count
+# below zero marks it. The transaction overwrites it with a real state or deletes it, so none is ever committed.
+_RESERVED_COUNT = -1.0
+# One statement locks every row in key order: existing rows by the no-op update (WHERE false still locks the
+# conflicting row), missing ones by the insert (a concurrent insert of the same key waits for this one).
+_LOCK_ROWS = text(
+    "INSERT INTO party_history"
+    " (entity_key, first_seen, last_seen, items_short, items_long, counterparties, countries, holds, seizures)"
+    " SELECT key, 0, 0, :reserved, :reserved, '', '', 0, 0 FROM unnest(CAST(:keys AS varchar[])) AS key"
+    " ORDER BY key"
+    " ON CONFLICT (entity_key) DO UPDATE SET entity_key = EXCLUDED.entity_key WHERE false"
+)
+
+_COLUMNS = ("entity_key", *_UPDATED_COLUMNS)
+# PostgreSQL, for rows `load(lock=True)` locked (so they exist): one UPDATE over column arrays
+_UPDATE_ROWS = text(
+    "UPDATE party_history AS h SET first_seen = v.first_seen, last_seen = v.last_seen,"
+    " items_short = v.items_short, items_long = v.items_long, counterparties = v.counterparties,"
+    " countries = v.countries, holds = v.holds, seizures = v.seizures, last_seizure_at = v.last_seizure_at"
+    " FROM unnest(CAST(:entity_key AS varchar[]), CAST(:first_seen AS float8[]), CAST(:last_seen AS float8[]),"
+    " CAST(:items_short AS float8[]), CAST(:items_long AS float8[]), CAST(:counterparties AS text[]),"
+    " CAST(:countries AS text[]), CAST(:holds AS int8[]), CAST(:seizures AS int8[]),"
+    " CAST(:last_seizure_at AS float8[])) AS v(entity_key, first_seen, last_seen, items_short, items_long,"
+    " counterparties, countries, holds, seizures, last_seizure_at)"
+    " WHERE h.entity_key = v.entity_key"
+)
 
 
 def _to_state(row: RowMapping) -> EntityState:
@@ -47,26 +78,51 @@ def _to_row(key: str, state: EntityState) -> dict[str, Any]:
 
 
 class SqlHistoryStore:
-    """model.history.HistoryStore over SQLAlchemy; callers serialise writers with app.db.engine.lock_history."""
+    """model.history.HistoryStore over SQLAlchemy; `load(keys, lock=True)` before a read-modify-write."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._postgres = session.get_bind().dialect.name == "postgresql"
+        self._reserved: set[str] = set()
+        self._locked: set[str] = set()
 
-    def load(self, keys: Iterable[str]) -> dict[str, EntityState]:
+    def load(self, keys: Iterable[str], *, lock: bool = False) -> dict[str, EntityState]:
+        """The stored states of `keys`; with `lock`, their rows are locked (in key order) until the commit."""
         wanted = sorted(set(keys))
         if not wanted:
             return {}
+        if lock and self._postgres:
+            self._session.execute(_LOCK_ROWS, {"keys": wanted, "reserved": _RESERVED_COUNT})
+            self._locked.update(wanted)
         table = PartyHistory.__table__
-        rows = self._session.execute(select(table).where(table.c.entity_key.in_(wanted))).mappings()
-        return {row["entity_key"]: _to_state(row) for row in rows}
+        # PostgreSQL: one array parameter, not one bound parameter per key (a batch names ~11,000 keys)
+        if self._postgres:
+            where = table.c.entity_key == any_(bindparam("keys", wanted, type_=ARRAY(String)))
+        else:
+            where = table.c.entity_key.in_(wanted)
+        rows = self._session.execute(select(table).where(where)).mappings()
+        states = {}
+        for row in rows:
+            if row["items_long"] == _RESERVED_COUNT:
+                self._reserved.add(row["entity_key"])
+            else:
+                states[row["entity_key"]] = _to_state(row)
+        return states
 
     def save(self, states: Mapping[str, EntityState]) -> None:
+        """Write `states`, and drop the rows reserved by `load` for keys that got no state."""
+        unused = sorted(self._reserved.difference(states))
+        self._reserved.clear()
+        if unused:
+            self._session.execute(delete(PartyHistory).where(PartyHistory.entity_key.in_(unused)))
         if not states:
             return
-        dialect = self._session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(PartyHistory)
+        rows = [_to_row(key, state) for key, state in sorted(states.items())]
+        if self._postgres and self._locked.issuperset(states):
+            self._session.execute(_UPDATE_ROWS, {name: [row[name] for row in rows] for name in _COLUMNS})
+            return
+        dialect = postgresql if self._postgres else sqlite
+        statement = dialect.insert(cast(Table, PartyHistory.__table__))  # Core: no ORM bookkeeping per row
         updated = {name: statement.excluded[name] for name in _UPDATED_COLUMNS}
         upsert = statement.on_conflict_do_update(index_elements=["entity_key"], set_=updated)
-        # One compiled statement, executed for every row (psycopg pipelines it; SQLite steps it in C).
-        self._session.execute(upsert, [_to_row(key, state) for key, state in sorted(states.items())])
+        self._session.execute(upsert, rows)  # one compiled statement, stepped for every row in C

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    Sequence,
     String,
     Text,
     UniqueConstraint,
@@ -265,13 +266,23 @@ class RuleVersion(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+# The global order of audit records on PostgreSQL (SQLite's one writer takes the next number itself).
+AUDIT_SEQUENCE = Sequence("audit_seq", metadata=Base.metadata)
+
+
 class AuditRecord(Base):
-    """An append-only audit record; `hash` chains it to the record before (see app.services.audit)."""
+    """An append-only audit record; `hash` chains it to the record before it in its chain (a partition, so
+    concurrent transactions append without waiting for each other), see app.services.audit."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (UniqueConstraint("chain", "chain_seq"),)
     seq: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
-    )
+    )  # unique over all chains, in the order records were appended
+    chain: Mapped[int] = mapped_column(Integer)  # the partition; the anchors have a chain of their own
+    chain_seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite")
+    )  # 1, 2, ... per chain
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64), index=True)

@@ -11,7 +11,6 @@ from sqlalchemy import Table, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
-from app.db.engine import lock_history
 from app.db.history_store import SqlHistoryStore
 from app.db.tables import Assessment, Partner, ReviewCase
 from app.ids import new_id
@@ -24,7 +23,7 @@ from app.services.rules import RuleFields, active_rules, list_hits
 from app.services.shadow import record_shadow_scores
 from model.entities import EntityKeys, postcode_area
 from model.features import FEATURE_NAMES
-from model.history import record_hold
+from model.history import EntityState, record_hold
 from model.shipment import Shipment
 
 
@@ -72,6 +71,15 @@ def _existing(
         )
     )
     return {(row.item_id, row.posted_on): row for row in rows}
+
+
+@dataclass(frozen=True)
+class LockedHistory:
+    """The entity keys of a batch's items (by item index) and their history, locked until the commit."""
+
+    keys: dict[int, EntityKeys]
+    store: SqlHistoryStore
+    states: dict[str, EntityState]
 
 
 @dataclass(frozen=True)
@@ -167,13 +175,13 @@ def _score(
     partner: Partner,
     items: Sequence[tuple[int, Shipment]],
     policy: AssessmentPolicy,
+    history: LockedHistory,
 ) -> list[ScoredItem]:
-    """Features from history (one read, one write), scores, then each item through the selection policy."""
+    """Features from the locked history (one read, one write), scores, then each item through the policy."""
     shipments = [s for _, s in items]
-    keys = scorer.entity_keys(shipments)
-    store = SqlHistoryStore(session)
+    keys = [history.keys[index] for index, _ in items]
+    store, states = history.store, history.states
     all_keys = [key for k in keys for _, key in k.items()]
-    states = store.load(all_keys)
     features = scorer.features(shipments, keys, states)
     raw_scores, probabilities = scorer.scores(features)
     hits_by_key = list_hits(session, all_keys)
@@ -228,6 +236,18 @@ def _score(
     return scored
 
 
+def _lock_history(session: Session, scorer: Scorer, items: Sequence[tuple[int, Shipment]]) -> LockedHistory:
+    """Lock the history rows of every key the batch names (sorted; no lock spans batches on other keys).
+
+    Taken before the check for items already assessed, so a concurrent batch with the same item waits here
+    and then finds it assessed.
+    """
+    keys = scorer.entity_keys([s for _, s in items])
+    store = SqlHistoryStore(session)
+    states = store.load((key for k in keys for _, key in k.items()), lock=True)
+    return LockedHistory(dict(zip((i for i, _ in items), keys, strict=True)), store, states)
+
+
 def assess_batch(
     session: Session,
     *,
@@ -240,10 +260,10 @@ def assess_batch(
     """Score (index, shipment) pairs and persist everything; items assessed before return their first answer.
     The policy's shadow model, if any, also scores the fresh items on the same features (no decision changes)."""
     batch_id = new_id()
-    lock_history(session)
+    history = _lock_history(session, scorer, items)
     existing = _existing(session, partner, [s for _, s in items])
     fresh = [(i, s) for i, s in items if natural_key(s) not in existing]
-    scored = _score(session, scorer, partner, fresh, policy)
+    scored = _score(session, scorer, partner, fresh, policy, history)
     rows = [
         _assessment_row(item, partner=partner, batch_id=batch_id, model_version=scorer.model_version)
         for item in scored

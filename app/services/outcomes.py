@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
-from app.db.engine import lock_history
 from app.db.history_store import SqlHistoryStore
 from app.db.tables import Assessment, Officer, OutcomeRecord
 from app.errors import Conflict, Forbidden
@@ -21,7 +20,7 @@ from app.services import audit
 from app.services.claims import SUPERVISING_ROLES, actor, audit_override, take_over
 from app.services.review import QueueRow, load_case
 from model.entities import seizure_targets
-from model.history import link_seizure, unlink_seizure
+from model.history import EntityState, link_seizure, unlink_seizure
 from model.shipment import FINDING_RESULTS, OutcomeResult
 from model.taxonomy import DrugCategory
 
@@ -57,12 +56,26 @@ def _new_record(
     )
 
 
+def _locked_targets(
+    session: Session, named: list[str]
+) -> tuple[SqlHistoryStore, list[str], dict[str, EntityState]]:
+    """Lock the rows of the seizure's targets in one sorted pass: the targets depend on the senders' history,
+    so they are guessed from an unlocked read and the lock is retried (from a savepoint) if they moved on."""
+    guess = set(seizure_targets(named, SqlHistoryStore(session).load(named)))
+    while True:
+        savepoint = session.begin_nested()
+        store = SqlHistoryStore(session)
+        states = store.load(guess, lock=True)
+        targets = seizure_targets(named, states)
+        if guess.issuperset(targets):
+            savepoint.commit()
+            return store, targets, states
+        savepoint.rollback()  # releases the row locks taken since the savepoint
+        guess.update(targets)
+
+
 def _update_history(session: Session, assessment: Assessment, *, found: bool, known_at: datetime) -> None:
-    lock_history(session)
-    store = SqlHistoryStore(session)
-    states = store.load(assessment.entity_keys())
-    targets = seizure_targets(assessment.entity_keys(), states)
-    states.update(store.load(key for key in targets if key not in states))
+    store, targets, states = _locked_targets(session, assessment.entity_keys())
     if found:
         link_seizure(states, targets, known_at.timestamp())
     else:

@@ -14,7 +14,6 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from app.db.engine import HISTORY_LOCK_ID
 from tests.faults.support import batch, register_partner, stored_items
 from tests.test_serve import serve
 
@@ -36,12 +35,12 @@ def sqlite_write_locked(database_url: str) -> bool:
 
 
 def postgres_history_locked(database_url: str) -> bool:
-    """True while some transaction holds the party-history lock every batch takes before its first write."""
+    """True while some transaction holds party-history rows locked (a batch is in its transaction): the row
+    locks every batch takes before its first write leave the table's RowExclusiveLock until the commit."""
     with psycopg.connect(database_url, autocommit=True) as connection:
         row = connection.execute(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND granted"
-            " AND ((classid::bigint << 32) | objid::bigint) = %s",
-            (HISTORY_LOCK_ID,),
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'relation' AND mode = 'RowExclusiveLock'"
+            " AND granted AND relation = 'party_history'::regclass AND pid <> pg_backend_pid()"
         ).fetchone()
     return row is not None and row[0] > 0
 

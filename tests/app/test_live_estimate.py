@@ -23,7 +23,7 @@ from training.simulate import ScenarioConfig, simulate
 
 # A week with many drug items and a large random lane, so that the random lane finds enough of the drug
 # items the model leaves for the estimate's standard error to be well inside the 25% tolerance (checked below).
-WEEK = ScenarioConfig(days=7, items_per_day=1000, illicit_share=0.01, seed=23)
+WEEK = ScenarioConfig(days=7, items_per_day=1250, illicit_share=0.01, seed=23)
 INSPECTION_RATE = 0.5
 EXPLORATION_SHARE = 0.8
 TOLERANCE = 0.25

@@ -1,5 +1,6 @@
 """The FastAPI application: lifespan (engine, model), middleware, error handlers and routers."""
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -95,6 +96,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.monitor = Monitor.from_settings(
         settings, app.state.read_sessions, lambda: serving_scorer(app.state)
     )
+    gc.collect()
+    gc.freeze()  # what start-up loaded lives as long as the process: keep it out of every collection
     try:
         yield
     finally:

@@ -192,16 +192,18 @@ def _score(
         office_ids={s.posting.office_id for s in shipments},
         default=policy.default_capacity,
     )
-    thresholds = {
-        office: policy.live.threshold(
+    # One threshold per distinct rate, not per office: a batch names hundreds of offices, mostly on one rate.
+    by_rate = {
+        rate: policy.live.threshold(
             session,
             partner_id=partner.id,
             model_version=scorer.model_version,
             batch_scores=raw_scores,
-            rate=capacity.model_rate,
+            rate=rate,
         )
-        for office, capacity in capacities.items()
+        for rate in {capacity.model_rate for capacity in capacities.values()}
     }
+    thresholds = {office: by_rate[capacity.model_rate] for office, capacity in capacities.items()}
     draws = np.random.default_rng().random((len(shipments), 2))  # fresh OS entropy per batch, never a seed
     scored = []
     for position, ((index, shipment), entity_keys) in enumerate(zip(items, keys, strict=True)):

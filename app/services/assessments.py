@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Table, insert, select, tuple_
+from sqlalchemy import ARRAY, String, Table, any_, bindparam, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
@@ -62,15 +62,17 @@ def _existing(
     session: Session, partner: Partner, shipments: Sequence[Shipment]
 ) -> dict[NaturalKey, Assessment]:
     """Assessments already made for these items by this partner."""
-    wanted = sorted({natural_key(s) for s in shipments})
+    wanted = {natural_key(s) for s in shipments}
     if not wanted:
         return {}
-    rows = session.scalars(
-        select(Assessment).where(
-            Assessment.partner_id == partner.id, tuple_(Assessment.item_id, Assessment.posted_on).in_(wanted)
-        )
-    )
-    return {(row.item_id, row.posted_on): row for row in rows}
+    # PostgreSQL: one array parameter, not two per item (the query runs while the history rows are locked)
+    if session.get_bind().dialect.name == "postgresql":
+        item_ids = sorted({item_id for item_id, _ in wanted})
+        named = Assessment.item_id == any_(bindparam("item_ids", item_ids, type_=ARRAY(String)))
+    else:
+        named = tuple_(Assessment.item_id, Assessment.posted_on).in_(sorted(wanted))
+    rows = session.scalars(select(Assessment).where(Assessment.partner_id == partner.id, named))
+    return {key: row for row in rows if (key := (row.item_id, row.posted_on)) in wanted}
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,13 @@ def run_migrations_online() -> None:
     if url is None:
         raise RuntimeError("sqlalchemy.url is not set")
     engine = make_engine(url)
-    with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
-        with context.begin_transaction():
-            context.run_migrations()
-    engine.dispose()
+    try:
+        with engine.connect() as connection:
+            context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:  # also when a migration refuses (a downgrade that would lose data): no connection left open
+        engine.dispose()
 
 
 if context.is_offline_mode():

@@ -197,8 +197,8 @@ def test_one_idempotency_key_under_concurrency_makes_one_set_of_rows(service: Se
 def test_database_holds_no_clear_text_for_released_items(service: Service, tmp_path: Path) -> None:
     items = [shipment_doc(serial=64_000_000 + n) for n in range(30)]
     for n, item in enumerate(items):
-        item["sender"]["name"] = f"Releasedsender Number{n}"
-        item["addressee"]["address_lines"] = [f"{n} Uniquestreet Lane"]
+        item["sender"]["name"] = f"Releasedsender Number{n:02d}"  # fixed width: no name is part of another
+        item["addressee"]["address_lines"] = [f"{n:02d} Uniquestreet Lane"]
     decisions = post(service, {"items": items}).json()["decisions"]
     with service.session() as session:
         held_ids = set(session.scalars(select(Assessment.item_id).join(ReviewCase)).all())

@@ -10,28 +10,10 @@ from sqlalchemy import Connection, inspect, text
 from app.db.base import Base
 from app.db.engine import make_engine
 from app.db.migrate import downgrade, upgrade
+from tests.app.migration_support import seed_one_assessment
 from tests.conftest import pg_schema
 
 KEY_COLUMNS = {"sender_premises_key", "sender_street_key", "sender_name_key", "sender_habit_key", "buyer_key"}
-
-
-def _seed_0002(url: str) -> None:
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(
-            text("INSERT INTO partners (name, kind, created_at) VALUES ('post', 'post', CURRENT_TIMESTAMP)")
-        )
-        connection.execute(
-            text(
-                "INSERT INTO assessments (id, partner_id, batch_id, item_index, item_id, posted_at, posted_on,"
-                " origin, destination, mail_class, score, raw_score, threshold, decision,"
-                " selection_probability, hits, model_version, corridor_key, sender_key, shipment, created_at)"
-                " SELECT 'a1', id, 'b1', 0, 'RR123456785NL', CURRENT_TIMESTAMP, CURRENT_DATE, 'NL', 'GB', 'U',"
-                " 0.1, -2.0, 1.0, 'release', 1.0, '[]', 'v1', 'cor:NL-GB', 'snd:abc', '{}', CURRENT_TIMESTAMP"
-                " FROM partners"
-            )
-        )
-    engine.dispose()
 
 
 def _columns(connection: Connection) -> set[str]:
@@ -41,7 +23,7 @@ def _columns(connection: Connection) -> set[str]:
 def _round_trip(url: str) -> list[str | None]:
     """Upgrade over an assessment, downgrade, upgrade again; the sender key that survived all three."""
     upgrade(url, "0002")
-    _seed_0002(url)
+    seed_one_assessment(url)
     upgrade(url)
     engine = make_engine(url)
     with engine.connect() as connection:

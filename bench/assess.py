@@ -77,7 +77,7 @@ def database(use_pg: bool, out: Path) -> Iterator[str]:
     with psycopg.connect(PG_URL, autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA "{schema}"')
     try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}&application_name={schema}"  # bench.bounds finds its backends
     finally:
         with psycopg.connect(PG_URL, autocommit=True) as connection:
             connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
@@ -190,9 +190,11 @@ class Pass:
         )
 
 
-def run_pass(server: Server, bodies: list[bytes], concurrency: int, batch_items: int) -> Pass:
-    """Post every body as a fresh partner with `concurrency` requests in flight."""
-    headers = {"Authorization": f"Bearer {server.partner_key()}", "Content-Type": "application/json"}
+def run_pass(
+    server: Server, bodies: list[bytes], concurrency: int, batch_items: int, token: str | None = None
+) -> Pass:
+    """Post every body as a fresh partner (`token`'s, or a new one's) with `concurrency` requests in flight."""
+    headers = {"Authorization": f"Bearer {token or server.partner_key()}", "Content-Type": "application/json"}
     limits = httpx2.Limits(max_connections=concurrency)
     with httpx2.Client(base_url=server.url, timeout=300, limits=limits) as client:
 

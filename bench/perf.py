@@ -1,6 +1,9 @@
 """Performance figures side by side in one run, on the same simulated items: the model's own speed, the bare
 in-process path, batches over HTTP on SQLite and PostgreSQL, single items at fixed offered rates, worker
-processes, and the server's peak memory, as a table with each figure's ratio to the bare path.
+processes, and the server's peak memory, as a table with each figure's ratio to the bare path. Under each HTTP
+pass, what bounds it (bench/bounds.py): the machine's busy cores by who used them (server, PostgreSQL, this
+client, other), CPU per item with the most items/s the cores allow at that cost, and on PostgreSQL how the
+server's backends spent the pass (running, idle in transaction, waiting on a lock).
 
 Parts (--only, repeatable; default all): predict, bare, http-sqlite, http-pg, single, workers.
 
@@ -25,6 +28,7 @@ import orjson
 from pydantic import TypeAdapter
 
 from bench.assess import Server, batch_bodies, database, run_pass, serving
+from bench.bounds import Usage, watch
 from bench.openloop import Step, closed_loop, open_loop, request_bytes
 from model.artifact import ModelArtifact
 from model.entities import Pseudonymiser
@@ -110,17 +114,25 @@ def server_on(use_pg: bool, out: Path, model: Path, workers: int = 1) -> Iterato
         yield server
 
 
+def bounds(table: Table, usage: Usage, count: int, unit: str = "item") -> None:
+    """The rows under a pass saying what bounds it: busy cores and CPU per item, and PostgreSQL's backends."""
+    table.add("  cores, CPU per item", *usage.line(count, unit))
+    if usage.backends is not None:
+        table.add("  PostgreSQL backends", *usage.backends.line())
+
+
 def http_batches(table: Table, server: Server, bodies: list[bytes], batch_items: int, label: str) -> None:
     for concurrency in (1, 4):
-        cpu = server.cpu_seconds()
-        result = run_pass(server, bodies, concurrency, batch_items)
-        cpu_ms = (server.cpu_seconds() - cpu) * 1000 / result.items
+        token = server.partner_key()
+        with watch(server) as watched:
+            result = run_pass(server, bodies, concurrency, batch_items, token)
         p99 = float(np.percentile(result.latencies, 99))
         table.items_per_s(
             f"HTTP {label}, {batch_items:,}-item batches, {concurrency} in flight",
             result.items / result.seconds,
-            f"(batch p99 {p99:.2f} s; server CPU {cpu_ms:.3f} ms/item)",
+            f"(batch p99 {p99:.2f} s)",
         )
+        bounds(table, watched.usage, result.items)
 
 
 def single_items(
@@ -138,22 +150,25 @@ def single_items(
 
     for rate in rates:
         batch = requests(int(rate * seconds))
-        cpu = server.cpu_seconds()
-        step = open_loop(host, port, batch, rate)
-        cpu_ms = (server.cpu_seconds() - cpu) * 1000 / len(batch)
+        with watch(server) as watched:
+            step = open_loop(host, port, batch, rate)
         table.add(
             f"single items {label}, offered {rate:,.0f}/s",
             f"p50 {step.percentile_ms(50):.1f} ms, p99 {step.percentile_ms(99):.1f} ms",
-            f"achieved {step.achieved:,.0f}/s, {step.failures} failed; server CPU {cpu_ms:.2f} ms/request",
+            f"achieved {step.achieved:,.0f}/s, {step.failures} failed",
         )
+        bounds(table, watched.usage, len(batch), "request")
         if step.achieved < 0.9 * rate:
             break
-    flood: Step = closed_loop(host, port, requests(int(max(rates) * seconds)), SATURATION_CONCURRENCY)
+    batch = requests(int(max(rates) * seconds))
+    with watch(server) as watched:
+        flood: Step = closed_loop(host, port, batch, SATURATION_CONCURRENCY)
     table.add(
         f"single items {label}, saturation ({SATURATION_CONCURRENCY} in flight)",
         f"{flood.achieved:,.0f} requests/s",
         f"p99 {flood.percentile_ms(99):.1f} ms, {flood.failures} failed",
     )
+    bounds(table, watched.usage, len(batch), "request")
 
 
 def main() -> None:
@@ -219,14 +234,28 @@ def _single(table: Table, out: Path, args: argparse.Namespace, items: list[Any])
 def _workers(
     table: Table, out: Path, model: Path, bodies: list[bytes], batch_items: int, counts: str
 ) -> None:
-    """Batch throughput on PostgreSQL against the number of worker processes, two batches in flight each."""
-    base = None
+    """Batch throughput on PostgreSQL against the number of worker processes, two batches in flight each; the
+    first count's CPU per item bounds what more workers can give on this machine's cores."""
+    base: tuple[int, float, float] | None = None  # workers, items/s, CPU seconds per item
     for workers in (int(n) for n in counts.split(",")):
         with server_on(True, out / f"workers-{workers}", model, workers) as server:
-            result = run_pass(server, bodies, 2 * workers, batch_items)
-        rate = result.items / result.seconds
-        base = base or rate
-        table.items_per_s(f"HTTP PostgreSQL, {workers} worker process(es)", rate, f"= {rate / base:.2f}x one")
+            token = server.partner_key()
+            with watch(server) as watched:
+                result = run_pass(server, bodies, 2 * workers, batch_items, token)
+        rate, usage = result.items / result.seconds, watched.usage
+        base = base or (workers, rate, usage.per_unit_s(result.items))
+        cpu_bound = (
+            f"; CPU allows at most {usage.free_cores / base[2] / base[1]:.2f}x (the {usage.free_cores:.2f}"
+            f" cores others left / {base[0]} worker's {base[2] * 1000:.3f} ms per item)"
+            if base[0] != workers
+            else ""
+        )
+        table.items_per_s(
+            f"HTTP PostgreSQL, {workers} worker process(es)",
+            rate,
+            f"= {rate / base[1]:.2f}x {base[0]}{cpu_bound}",
+        )
+        bounds(table, watched.usage, result.items)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,260 @@
+"""What bounds a benchmark pass: CPU seconds of the server, PostgreSQL and the client, the machine's busy cores,
+and how the server's PostgreSQL backends spent the pass (running, idle in a transaction, waiting on a lock).
+
+`watch(server)` wraps one pass and fills a `Usage` when the pass ends:
+- server: the server process and its `--workers` children (`Server.cpu_seconds`, from /proc);
+- postgres: the backends of the server's connections (recognised by the `application_name` that
+  `bench.assess.database` puts in the URL) and PostgreSQL's background processes (WAL writer, checkpointer,
+  autovacuum); other sessions' backends (other people's tests) count as "other";
+- client: this benchmark process (`time.process_time`), without the sampler below;
+- probe: the sampler's thread and its backend, the measurement's own cost;
+- other: whatever else kept the machine's cores busy (/proc/stat), e.g. other processes on a shared host.
+
+On PostgreSQL a sampler thread reads pg_stat_activity every SAMPLE_INTERVAL_S on its own connection and counts,
+per sample, the server's backends that are in a transaction and what each is doing: running, idle in
+transaction (the server's Python holds the transaction between statements) or waiting (Lock:transactionid is a
+row lock held by another transaction; the relation comes from the waiter's tuple lock in pg_locks).
+
+Per item, server + postgres + client CPU is what one item costs this machine, so cores / that cost is the most
+items/s the machine can give whatever the number of workers (`Usage.bound`): an upper bound, since contention
+only adds to it.
+"""
+
+import os
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import psycopg
+
+from bench.assess import PG_URL, Server
+
+SAMPLE_INTERVAL_S = 0.015
+CLOCK_TICK = os.sysconf("SC_CLK_TCK")
+SAMPLER_NAME = "radar-bench-sampler"
+ACTIVITY = """
+SELECT pid, state, wait_event_type, wait_event, left(query, 400) FROM pg_stat_activity
+WHERE application_name = %s AND state IN ('active', 'idle in transaction')
+"""
+WAITED_RELATIONS = """
+SELECT pid, relation::regclass::text FROM pg_locks
+WHERE pid = ANY(%s) AND relation IS NOT NULL AND (NOT granted OR locktype = 'tuple')
+"""
+OURS = "SELECT pid FROM pg_stat_activity WHERE application_name = %s OR backend_type <> 'client backend'"
+
+
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds of a process and of its children it has waited for; 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return sum(int(value) for value in fields[11:15]) / CLOCK_TICK
+
+
+def _machine_ticks() -> tuple[int, int]:
+    """Busy and all jiffies of every core so far (busy: user, nice, system, irq, softirq)."""
+    user, nice, system, idle, iowait, irq, softirq, steal = (
+        int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    return user + nice + system + irq + softirq, user + nice + system + idle + iowait + irq + softirq + steal
+
+
+def application_name(database_url: str) -> str | None:
+    """The application_name a PostgreSQL URL gives its connections (None for SQLite or none given)."""
+    names = parse_qs(urlsplit(database_url).query).get("application_name")
+    return names[0] if names and database_url.startswith("postgresql") else None
+
+
+def _statement(query: str) -> str:
+    """'UPDATE entity_history' from a statement: its verb and the first table it names."""
+    verb = re.match(r"\s*(\w+)", query)
+    table = re.search(r"\b(?:FROM|INTO|UPDATE|JOIN)\s+\"?([\w.]+)", query, flags=re.IGNORECASE)
+    return " ".join(found.group(1) for found in (verb, table) if found)
+
+
+@dataclass
+class Backends:
+    """Sums over pg_stat_activity samples of the server's backends in a transaction, by what each was doing."""
+
+    samples: int = 0
+    samples_with_lock_wait: int = 0
+    doing: Counter[str] = field(default_factory=Counter)
+    lock_waits: Counter[str] = field(default_factory=Counter)
+
+    def add(
+        self, rows: list[tuple[int, str, str | None, str | None, str]], relations: dict[int, str]
+    ) -> None:
+        self.samples += 1
+        self.samples_with_lock_wait += any(row[2] == "Lock" for row in rows)
+        for pid, state, wait_type, wait_event, query in rows:
+            if state == "idle in transaction":
+                self.doing["idle in transaction"] += 1
+            elif wait_type is None:
+                self.doing["running"] += 1
+            else:
+                self.doing[f"{wait_type}:{wait_event}"] += 1
+            if wait_type == "Lock":
+                on = relations.get(pid, "").rsplit(".", 1)[-1]
+                self.lock_waits[f"{wait_event} {('on ' + on) if on else ''} ({_statement(query)})"] += 1
+
+    def line(self) -> tuple[str, str]:
+        """(value, note) for the table: backends in a transaction and waiting on a lock, and the top waits."""
+        if not self.samples:
+            return "no samples", ""
+        in_transaction = sum(self.doing.values())
+        waiting = sum(self.lock_waits.values())
+        mean = in_transaction / self.samples
+        share = waiting / in_transaction if in_transaction else 0.0
+        doing = ", ".join(f"{what} {n / in_transaction:.0%}" for what, n in self.doing.most_common(4))
+        locks = "; ".join(f"{what} {n / in_transaction:.0%}" for what, n in self.lock_waits.most_common(2))
+        return (
+            f"{mean:.2f} backends in a transaction, {share:.0%} of that waiting on a lock",
+            f"({self.samples} samples, a lock wait in {self.samples_with_lock_wait / self.samples:.0%}): "
+            f"{doing}{'; locks: ' + locks if locks else ''}",
+        )
+
+
+class _Sampler(threading.Thread):
+    """Samples the backends named `name` until stopped, on `connection` (used by no other thread meanwhile)."""
+
+    def __init__(self, connection: psycopg.Connection, name: str) -> None:
+        super().__init__(daemon=True)
+        self.connection, self.name_, self.backends = connection, name, Backends()
+        self.stopping = threading.Event()
+        self.thread_cpu = 0.0
+
+    def run(self) -> None:
+        began = time.thread_time()
+        while not self.stopping.wait(SAMPLE_INTERVAL_S):
+            rows = self.connection.execute(ACTIVITY, (self.name_,)).fetchall()
+            waiting = [row[0] for row in rows if row[2] == "Lock"]
+            relations = (
+                dict(self.connection.execute(WAITED_RELATIONS, (waiting,)).fetchall()) if waiting else {}
+            )
+            self.backends.add(rows, relations)
+        self.thread_cpu = time.thread_time() - began
+
+
+@dataclass(frozen=True)
+class Usage:
+    """CPU seconds of one pass by who spent them, over `seconds` of wall time on `cores` cores."""
+
+    seconds: float
+    cores: int
+    busy_cores: float
+    server: float
+    postgres: float
+    client: float
+    probe: float
+    backends: Backends | None
+
+    @property
+    def other(self) -> float:
+        return max(
+            0.0, self.busy_cores * self.seconds - self.server - self.postgres - self.client - self.probe
+        )
+
+    @property
+    def free_cores(self) -> float:
+        """The cores that other processes left to the server, PostgreSQL and the client."""
+        return self.cores - (self.other + self.probe) / self.seconds
+
+    def per_unit_s(self, count: int) -> float:
+        """Server + postgres + client CPU seconds per item (or request)."""
+        return (self.server + self.postgres + self.client) / count
+
+    def bound(self, count: int) -> float:
+        """The most items (or requests) a second this machine's cores give at this pass's CPU per item."""
+        return self.cores / self.per_unit_s(count)
+
+    def line(self, count: int, unit: str) -> tuple[str, str]:
+        """(value, note) for the table: busy cores by who used them, and CPU per item with the bound."""
+        shares = ", ".join(
+            f"{who} {cpu / self.seconds:.2f}"
+            for who, cpu in (
+                ("server", self.server),
+                ("postgres", self.postgres),
+                ("client", self.client),
+                ("probe", self.probe),
+                ("other", self.other),
+            )
+            if cpu or who != "probe"
+        )
+        each = " + ".join(
+            f"{who} {cpu * 1000 / count:.3f}"
+            for who, cpu in (("server", self.server), ("postgres", self.postgres), ("client", self.client))
+        )
+        return (
+            f"cores busy {self.busy_cores:.2f} of {self.cores}: {shares}",
+            f"CPU {each} = {self.per_unit_s(count) * 1000:.3f} ms/{unit}: "
+            f"at most {self.bound(count):,.0f} {unit}s/s on {self.cores} cores",
+        )
+
+
+class _Filled:
+    """Holds the Usage that `watch` fills in when its pass ends."""
+
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """CPU seconds so far of everyone a pass is accounted against."""
+
+    wall: float
+    machine: tuple[int, int]
+    server: float
+    client: float
+    probe: float
+    ours: dict[int, float]  # PostgreSQL processes counted as the server's: its backends and background ones
+
+    @classmethod
+    def take(cls, server: Server, connection: psycopg.Connection | None, name: str | None) -> "_Snapshot":
+        ours = {}
+        if connection is not None:
+            ours = {pid: _cpu_of(pid) for (pid,) in connection.execute(OURS, (name,)).fetchall()}
+        probe = _cpu_of(connection.info.backend_pid) if connection is not None else 0.0
+        return cls(
+            time.perf_counter(), _machine_ticks(), server.cpu_seconds(), time.process_time(), probe, ours
+        )
+
+
+@contextmanager
+def watch(server: Server) -> Iterator[_Filled]:
+    """Account one pass against `server`: yields a holder whose `usage` is set when the block ends."""
+    name = application_name(server.env["PARCEL_RADAR_DATABASE_URL"])
+    connection = psycopg.connect(PG_URL, autocommit=True, application_name=SAMPLER_NAME) if name else None
+    sampler = _Sampler(connection, name) if connection and name else None
+    filled = _Filled()
+    try:
+        before = _Snapshot.take(server, connection, name)
+        if sampler:
+            sampler.start()
+        yield filled
+        if sampler:
+            sampler.stopping.set()
+            sampler.join()
+        after = _Snapshot.take(server, connection, name)
+        sampler_cpu = sampler.thread_cpu if sampler else 0.0
+        busy, every = (after.machine[n] - before.machine[n] for n in (0, 1))
+        cores = os.cpu_count() or 1
+        filled.usage = Usage(
+            seconds=after.wall - before.wall,
+            cores=cores,
+            busy_cores=cores * busy / every if every else 0.0,
+            server=after.server - before.server,
+            postgres=sum(cpu - before.ours.get(pid, 0.0) for pid, cpu in after.ours.items()),
+            client=after.client - before.client - sampler_cpu,
+            probe=after.probe - before.probe + sampler_cpu,
+            backends=sampler.backends if sampler else None,
+        )
+    finally:
+        if connection:
+            connection.close()

@@ -12,8 +12,10 @@ and how the server's PostgreSQL backends spent the pass (running, idle in a tran
 
 On PostgreSQL a sampler thread reads pg_stat_activity every SAMPLE_INTERVAL_S on its own connection and counts,
 per sample, the server's backends that are in a transaction and what each is doing: running, idle in
-transaction (the server's Python holds the transaction between statements) or waiting (Lock:transactionid is a
-row lock held by another transaction; the relation comes from the waiter's tuple lock in pg_locks).
+transaction (the server's Python holds the transaction between statements) or waiting, e.g. Lock:transactionid
+(on a row another transaction holds; the statement's verb and first table say which rows). If about one backend
+at a time is in a transaction and not waiting on a lock while the others wait, batches are serialised by their
+row locks.
 
 Per item, server + postgres + client CPU is what one item costs this machine, so cores / that cost is the most
 items/s the machine can give whatever the number of workers (`Usage.bound`): an upper bound, since contention
@@ -41,10 +43,6 @@ SAMPLER_NAME = "radar-bench-sampler"
 ACTIVITY = """
 SELECT pid, state, wait_event_type, wait_event, left(query, 400) FROM pg_stat_activity
 WHERE application_name = %s AND state IN ('active', 'idle in transaction')
-"""
-WAITED_RELATIONS = """
-SELECT pid, relation::regclass::text FROM pg_locks
-WHERE pid = ANY(%s) AND relation IS NOT NULL AND (NOT granted OR locktype = 'tuple')
 """
 OURS = "SELECT pid FROM pg_stat_activity WHERE application_name = %s OR backend_type <> 'client backend'"
 
@@ -88,12 +86,10 @@ class Backends:
     doing: Counter[str] = field(default_factory=Counter)
     lock_waits: Counter[str] = field(default_factory=Counter)
 
-    def add(
-        self, rows: list[tuple[int, str, str | None, str | None, str]], relations: dict[int, str]
-    ) -> None:
+    def add(self, rows: list[tuple[int, str, str | None, str | None, str]]) -> None:
         self.samples += 1
         self.samples_with_lock_wait += any(row[2] == "Lock" for row in rows)
-        for pid, state, wait_type, wait_event, query in rows:
+        for _pid, state, wait_type, wait_event, query in rows:
             if state == "idle in transaction":
                 self.doing["idle in transaction"] += 1
             elif wait_type is None:
@@ -101,21 +97,18 @@ class Backends:
             else:
                 self.doing[f"{wait_type}:{wait_event}"] += 1
             if wait_type == "Lock":
-                on = relations.get(pid, "").rsplit(".", 1)[-1]
-                self.lock_waits[f"{wait_event} {('on ' + on) if on else ''} ({_statement(query)})"] += 1
+                self.lock_waits[f"{wait_event} ({_statement(query)})"] += 1
 
     def line(self) -> tuple[str, str]:
         """(value, note) for the table: backends in a transaction and waiting on a lock, and the top waits."""
         if not self.samples:
             return "no samples", ""
         in_transaction = sum(self.doing.values())
-        waiting = sum(self.lock_waits.values())
-        mean = in_transaction / self.samples
-        share = waiting / in_transaction if in_transaction else 0.0
+        mean, waiting = in_transaction / self.samples, sum(self.lock_waits.values()) / self.samples
         doing = ", ".join(f"{what} {n / in_transaction:.0%}" for what, n in self.doing.most_common(4))
         locks = "; ".join(f"{what} {n / in_transaction:.0%}" for what, n in self.lock_waits.most_common(2))
         return (
-            f"{mean:.2f} backends in a transaction, {share:.0%} of that waiting on a lock",
+            f"{mean:.2f} backends in a transaction: {waiting:.2f} waiting on a lock, {mean - waiting:.2f} not",
             f"({self.samples} samples, a lock wait in {self.samples_with_lock_wait / self.samples:.0%}): "
             f"{doing}{'; locks: ' + locks if locks else ''}",
         )
@@ -133,12 +126,7 @@ class _Sampler(threading.Thread):
     def run(self) -> None:
         began = time.thread_time()
         while not self.stopping.wait(SAMPLE_INTERVAL_S):
-            rows = self.connection.execute(ACTIVITY, (self.name_,)).fetchall()
-            waiting = [row[0] for row in rows if row[2] == "Lock"]
-            relations = (
-                dict(self.connection.execute(WAITED_RELATIONS, (waiting,)).fetchall()) if waiting else {}
-            )
-            self.backends.add(rows, relations)
+            self.backends.add(self.connection.execute(ACTIVITY, (self.name_,)).fetchall())
         self.thread_cpu = time.thread_time() - began
 
 
@@ -191,8 +179,10 @@ class Usage:
             f"{who} {cpu * 1000 / count:.3f}"
             for who, cpu in (("server", self.server), ("postgres", self.postgres), ("client", self.client))
         )
+        ours = (self.server + self.postgres + self.client) / self.seconds
         return (
-            f"cores busy {self.busy_cores:.2f} of {self.cores}: {shares}",
+            f"cores busy {self.busy_cores:.2f} of {self.cores}: {shares}"
+            f" (server + postgres + client {ours:.2f} of the {self.free_cores:.2f} others left)",
             f"CPU {each} = {self.per_unit_s(count) * 1000:.3f} ms/{unit}: "
             f"at most {self.bound(count):,.0f} {unit}s/s on {self.cores} cores",
         )

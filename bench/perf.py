@@ -236,17 +236,19 @@ def _workers(
 ) -> None:
     """Batch throughput on PostgreSQL against the number of worker processes, two batches in flight each; the
     first count's CPU per item bounds what more workers can give on this machine's cores."""
-    base: tuple[int, float, float] | None = None  # workers, items/s, CPU seconds per item
+    base: tuple[int, float, float] | None = (
+        None  # workers, items/s, cores used by server, postgres and client
+    )
     for workers in (int(n) for n in counts.split(",")):
         with server_on(True, out / f"workers-{workers}", model, workers) as server:
             token = server.partner_key()
             with watch(server) as watched:
                 result = run_pass(server, bodies, 2 * workers, batch_items, token)
         rate, usage = result.items / result.seconds, watched.usage
-        base = base or (workers, rate, usage.per_unit_s(result.items))
+        base = base or (workers, rate, usage.per_unit_s(result.items) * rate)
         cpu_bound = (
-            f"; CPU allows at most {usage.free_cores / base[2] / base[1]:.2f}x (the {usage.free_cores:.2f}"
-            f" cores others left / {base[0]} worker's {base[2] * 1000:.3f} ms per item)"
+            f"; CPU allows at most {usage.cores / base[2]:.2f}x on {usage.cores} idle cores"
+            f" ({base[0]} used {base[2]:.2f})"
             if base[0] != workers
             else ""
         )

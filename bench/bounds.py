@@ -164,25 +164,20 @@ class Usage:
 
     def line(self, count: int, unit: str) -> tuple[str, str]:
         """(value, note) for the table: busy cores by who used them, and CPU per item with the bound."""
+        ours = [("server", self.server), ("postgres", self.postgres), ("client", self.client)]
+        if self.backends is None:  # SQLite: no PostgreSQL process works for the server
+            del ours[1]
+        names = " + ".join(who for who, _ in ours)
         shares = ", ".join(
             f"{who} {cpu / self.seconds:.2f}"
-            for who, cpu in (
-                ("server", self.server),
-                ("postgres", self.postgres),
-                ("client", self.client),
-                ("probe", self.probe),
-                ("other", self.other),
-            )
+            for who, cpu in [*ours, ("probe", self.probe), ("other", self.other)]
             if cpu or who != "probe"
         )
-        each = " + ".join(
-            f"{who} {cpu * 1000 / count:.3f}"
-            for who, cpu in (("server", self.server), ("postgres", self.postgres), ("client", self.client))
-        )
-        ours = (self.server + self.postgres + self.client) / self.seconds
+        used = sum(cpu for _, cpu in ours) / self.seconds
+        each = " + ".join(f"{who} {cpu * 1000 / count:.3f}" for who, cpu in ours)
         return (
             f"cores busy {self.busy_cores:.2f} of {self.cores}: {shares}"
-            f" (server + postgres + client {ours:.2f} of the {self.free_cores:.2f} others left)",
+            f" ({names} {used:.2f} of the {self.free_cores:.2f} others left)",
             f"CPU {each} = {self.per_unit_s(count) * 1000:.3f} ms/{unit}: "
             f"at most {self.bound(count):,.0f} {unit}s/s on {self.cores} cores",
         )

@@ -13,9 +13,12 @@ and how the server's PostgreSQL backends spent the pass (running, idle in a tran
 On PostgreSQL a sampler thread reads pg_stat_activity every SAMPLE_INTERVAL_S on its own connection and counts,
 per sample, the server's backends that are in a transaction and what each is doing: running, idle in
 transaction (the server's Python holds the transaction between statements) or waiting, e.g. Lock:transactionid
-(on a row another transaction holds; the statement's verb and first table say which rows). If about one backend
-at a time is in a transaction and not waiting on a lock while the others wait, batches are serialised by their
-row locks.
+(on a row another transaction holds; the statement's verb and first table say which rows). A backend with a
+transaction id has written (a batch's first write is the statement that locks its history rows), so "holding"
+(written, not waiting on a lock) is the locked span: if about one backend at a time holds while the others wait,
+batches are serialised by their row locks, and with one batch in flight the share of time it holds is the
+serial fraction, 1 / which bounds what any number of workers gives while every batch shares a locked row
+(`Backends.holding_mean`).
 
 Per item, server + postgres + client CPU is what one item costs this machine, so cores / that cost is the most
 items/s the machine can give whatever the number of workers (`Usage.bound`): an upper bound, since contention
@@ -41,7 +44,7 @@ SAMPLE_INTERVAL_S = 0.015
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 SAMPLER_NAME = "radar-bench-sampler"
 ACTIVITY = """
-SELECT pid, state, wait_event_type, wait_event, left(query, 400) FROM pg_stat_activity
+SELECT backend_xid IS NOT NULL, state, wait_event_type, wait_event, left(query, 400) FROM pg_stat_activity
 WHERE application_name = %s AND state IN ('active', 'idle in transaction')
 """
 OURS = "SELECT pid FROM pg_stat_activity WHERE application_name = %s OR backend_type <> 'client backend'"
@@ -83,13 +86,15 @@ class Backends:
 
     samples: int = 0
     samples_with_lock_wait: int = 0
+    holding: int = 0  # backend-samples past their first write and not waiting on a lock
     doing: Counter[str] = field(default_factory=Counter)
     lock_waits: Counter[str] = field(default_factory=Counter)
 
-    def add(self, rows: list[tuple[int, str, str | None, str | None, str]]) -> None:
+    def add(self, rows: list[tuple[bool, str, str | None, str | None, str]]) -> None:
         self.samples += 1
         self.samples_with_lock_wait += any(row[2] == "Lock" for row in rows)
-        for _pid, state, wait_type, wait_event, query in rows:
+        for wrote, state, wait_type, wait_event, query in rows:
+            self.holding += wrote and wait_type != "Lock"
             if state == "idle in transaction":
                 self.doing["idle in transaction"] += 1
             elif wait_type is None:
@@ -99,16 +104,24 @@ class Backends:
             if wait_type == "Lock":
                 self.lock_waits[f"{wait_event} ({_statement(query)})"] += 1
 
+    @property
+    def holding_mean(self) -> float:
+        """Backends holding row locks (written, not waiting) on average: with one batch in flight, the share of
+        its time it holds them."""
+        return self.holding / self.samples if self.samples else 0.0
+
     def line(self) -> tuple[str, str]:
         """(value, note) for the table: backends in a transaction and waiting on a lock, and the top waits."""
         if not self.samples:
             return "no samples", ""
         in_transaction = sum(self.doing.values())
         mean, waiting = in_transaction / self.samples, sum(self.lock_waits.values()) / self.samples
+        holding = self.holding_mean
         doing = ", ".join(f"{what} {n / in_transaction:.0%}" for what, n in self.doing.most_common(4))
         locks = "; ".join(f"{what} {n / in_transaction:.0%}" for what, n in self.lock_waits.most_common(2))
         return (
-            f"{mean:.2f} backends in a transaction: {waiting:.2f} waiting on a lock, {mean - waiting:.2f} not",
+            f"{mean:.2f} backends in a transaction: {waiting:.2f} waiting on a lock, {holding:.2f} holding row"
+            f" locks, {mean - waiting - holding:.2f} before their first write",
             f"({self.samples} samples, a lock wait in {self.samples_with_lock_wait / self.samples:.0%}): "
             f"{doing}{'; locks: ' + locks if locks else ''}",
         )

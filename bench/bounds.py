@@ -74,7 +74,7 @@ def application_name(database_url: str) -> str | None:
 
 
 def _statement(query: str) -> str:
-    """'UPDATE entity_history' from a statement: its verb and the first table it names."""
+    """'INSERT party_history' from a statement: its verb and the first table it names."""
     verb = re.match(r"\s*(\w+)", query)
     table = re.search(r"\b(?:FROM|INTO|UPDATE|JOIN)\s+\"?([\w.]+)", query, flags=re.IGNORECASE)
     return " ".join(found.group(1) for found in (verb, table) if found)

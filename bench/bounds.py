@@ -41,6 +41,7 @@ import psycopg
 from bench.assess import PG_URL, Server
 
 SAMPLE_INTERVAL_S = 0.015
+CPU_BOUND_SHARE = 0.95  # a pass that used this share of the cores others left it was bound by them
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 SAMPLER_NAME = "radar-bench-sampler"
 ACTIVITY = """
@@ -188,9 +189,10 @@ class Usage:
         )
         used = sum(cpu for _, cpu in ours) / self.seconds
         each = " + ".join(f"{who} {cpu * 1000 / count:.3f}" for who, cpu in ours)
+        starved = ": bound by CPU" if used >= CPU_BOUND_SHARE * self.free_cores else ""
         return (
             f"cores busy {self.busy_cores:.2f} of {self.cores}: {shares}"
-            f" ({names} {used:.2f} of the {self.free_cores:.2f} others left)",
+            f" ({names} {used:.2f} of the {self.free_cores:.2f} others left{starved})",
             f"CPU {each} = {self.per_unit_s(count) * 1000:.3f} ms/{unit}: "
             f"at most {self.bound(count):,.0f} {unit}s/s on {self.cores} cores",
         )

@@ -3,12 +3,13 @@
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.base import utcnow
 from app.db.tables import ApiKey, Officer, OfficerToken, Partner, WebSession
@@ -17,6 +18,7 @@ from app.services import audit
 
 PARTNER_KEY_PREFIX = "prk"
 OFFICER_TOKEN_PREFIX = "pro"  # noqa: S105 - a token kind marker, not a secret
+MAX_VERIFIED_KEYS = 10_000  # keys a process keeps verified before dropping the stale ones
 
 
 class Role(StrEnum):
@@ -129,6 +131,36 @@ def partner_for_key(session: Session, token: str) -> Partner | None:
     if key is None or key.revoked_at is not None or not matches(token, key.secret_sha256):
         return None
     return session.get(Partner, key.partner_id)
+
+
+class VerifiedKeys:
+    """Partners of the API keys this process verified in the last `seconds` (0: none kept), so a partner's
+    steady stream of requests does not read its key on every one. A revoked key keeps working here until its
+    entry is that old; unknown or wrong keys are never kept, so every failure is checked (and throttled)."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._verified: dict[bytes, tuple[float, Partner]] = {}  # sha256 of the key -> (verified at, partner)
+
+    def cached(self, token: str) -> Partner | None:
+        """The partner of `token` if it was verified recently, else None (check it with `verify`)."""
+        if self._seconds <= 0:
+            return None
+        hit = self._verified.get(hashlib.sha256(token.encode()).digest())
+        if hit is None or time.monotonic() - hit[0] >= self._seconds:
+            return None
+        return hit[1]
+
+    def verify(self, sessions: sessionmaker[Session], token: str) -> Partner | None:
+        """The partner owning a valid, unrevoked key (read in a short session of its own), else None."""
+        with sessions() as session:
+            partner = partner_for_key(session, token)
+        if partner is not None and self._seconds > 0:
+            now = time.monotonic()
+            if len(self._verified) >= MAX_VERIFIED_KEYS:
+                self._verified = {k: v for k, v in self._verified.items() if now - v[0] < self._seconds}
+            self._verified[hashlib.sha256(token.encode()).digest()] = (now, partner)
+        return partner
 
 
 def officer_token_owner(session: Session, token: str) -> tuple[Officer, datetime | None] | None:

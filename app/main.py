@@ -17,6 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.api import assessments, health, models, policy, review
 from app.auth import AuthGuard
+from app.credentials import VerifiedKeys
 from app.db.engine import make_engine, session_factory
 from app.errors import ServiceUnavailable, error_response, install_error_handlers
 from app.logging import configure_logging
@@ -27,6 +28,7 @@ from app.oidc import OidcVerifier
 from app.schemas import AssessmentRequest
 from app.scoring import Scorer
 from app.services.assessments import AssessmentPolicy
+from app.services.drift import DriftCountBuffer
 from app.services.group_commit import GroupCommit
 from app.services.live_threshold import LiveThresholds
 from app.services.monitoring import Monitor
@@ -93,14 +95,24 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.group_commit = GroupCommit(app.state.sessions, app.state.policy, app.state.metrics)
     app.state.oidc = OidcVerifier.from_settings(settings)
     app.state.auth_guard = AuthGuard.from_settings(settings, app.state.read_sessions, app.state.sessions)
+    app.state.verified_keys = VerifiedKeys(settings.api_key_cache_seconds)
+    drift_counts = None
+    if settings.drift_flush_seconds > 0:
+        drift_counts = DriftCountBuffer(app.state.sessions, settings.drift_flush_seconds)
+        drift_counts.start()
     app.state.monitor = Monitor.from_settings(
-        settings, app.state.read_sessions, lambda: serving_scorer(app.state)
+        settings,
+        app.state.read_sessions,
+        lambda: serving_scorer(app.state),
+        flush_counts=drift_counts.flush if drift_counts is not None else None,
     )
     gc.collect()
     gc.freeze()  # what start-up loaded lives as long as the process: keep it out of every collection
     try:
         yield
     finally:
+        if drift_counts is not None:
+            await to_thread.run_sync(drift_counts.stop)  # after the last request: its counts are written
         app.state.models.stop()
         engine.dispose()
 

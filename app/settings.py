@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         default=10, ge=1, description="The same, per token (by its prefix)"
     )
     auth_failure_window_seconds: int = Field(default=300, ge=1, le=86_400)
+    api_key_cache_seconds: float = Field(
+        default=5,
+        ge=0,
+        le=300,
+        description="How long a process trusts a verified partner API key (0: read it on every request)",
+    )
     api_docs: bool | None = Field(
         default=None, description="Serve /docs, /openapi.json; default: not in production"
     )
@@ -107,6 +113,12 @@ class Settings(BaseSettings):
     )
     monitoring_refresh_seconds: float = Field(
         default=60, ge=0, description="How long drift and the live estimate are cached per worker"
+    )
+    drift_flush_seconds: float = Field(
+        default=5,
+        ge=0,
+        le=3600,
+        description="How often each process adds its drift counts to the database (0: in each batch's transaction)",
     )
 
     @model_validator(mode="after")

@@ -64,7 +64,7 @@ GROUPED_ITEMS = 10  # requests of up to this many items (and no Idempotency-Key)
 GROUPED_BODY_BYTES = 64 * 1024  # bodies parsed on the event loop; larger ones in a worker thread
 
 
-def _group_commit(request: Request) -> GroupCommit:
+async def _group_commit(request: Request) -> GroupCommit:
     group_commit: GroupCommit = request.app.state.group_commit
     return group_commit
 

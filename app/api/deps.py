@@ -3,12 +3,13 @@
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
+from anyio import to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth import authenticate_officer
-from app.credentials import OFFICER_TOKEN_PREFIX, PARTNER_KEY_PREFIX, Role, partner_for_key
+from app.credentials import OFFICER_TOKEN_PREFIX, PARTNER_KEY_PREFIX, Role, VerifiedKeys
 from app.db.tables import Officer, Partner
 from app.errors import Forbidden, ServiceUnavailable, Unauthorized
 from app.metrics import Metrics
@@ -34,26 +35,28 @@ async def _session(request: Request) -> AsyncIterator[Session]:
             raise
 
 
-def _settings(request: Request) -> Settings:
+# The accessors of app state are async: FastAPI runs every plain `def` dependency in a worker thread, a
+# thread hop per dependency per request for an attribute read.
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _scorer(request: Request) -> Scorer:
+async def _scorer(request: Request) -> Scorer:
     scorer = serving_scorer(request.app.state)
     if scorer is None:
         raise ServiceUnavailable("no model is loaded; see /readyz")
     return scorer
 
 
-def _models(request: Request) -> ModelHolder:
+async def _models(request: Request) -> ModelHolder:
     holder: ModelHolder | None = request.app.state.models
     if holder is None:
         raise ServiceUnavailable("no model is loaded; see /readyz")
     return holder
 
 
-def _policy(request: Request) -> AssessmentPolicy:
+async def _policy(request: Request) -> AssessmentPolicy:
     policy: AssessmentPolicy = request.app.state.policy
     return policy
 
@@ -67,17 +70,17 @@ async def _read_session(request: Request) -> AsyncIterator[Session]:
             session.rollback()
 
 
-def _metrics(request: Request) -> Metrics:
+async def _metrics(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
 
 
-def _session_factory(request: Request) -> sessionmaker[Session]:
+async def _session_factory(request: Request) -> sessionmaker[Session]:
     factory: sessionmaker[Session] = request.app.state.sessions
     return factory
 
 
-def _read_sessions(request: Request) -> sessionmaker[Session]:
+async def _read_sessions(request: Request) -> sessionmaker[Session]:
     factory: sessionmaker[Session] = request.app.state.read_sessions
     return factory
 
@@ -101,19 +104,20 @@ def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
 
 
 # Credentials are checked in their own short session, so the request's transaction (which on SQLite holds the
-# write lock from its first statement) starts only when the route needs it.
-def _partner(sessions: ReadSessionsDep, credentials: BearerDep) -> Partner:
+# write lock from its first statement) starts only when the route needs it. A key verified within
+# PARCEL_RADAR_API_KEY_CACHE_SECONDS is not read again (and costs no worker thread).
+async def _partner(request: Request, sessions: ReadSessionsDep, credentials: BearerDep) -> Partner:
     token = _token(credentials)
     if token.startswith(OFFICER_TOKEN_PREFIX + "_"):
         raise Forbidden("officer tokens cannot file shipments; use a partner API key")
-    with sessions() as session:
-        partner = partner_for_key(session, token)
+    keys: VerifiedKeys = request.app.state.verified_keys
+    partner = keys.cached(token) or await to_thread.run_sync(keys.verify, sessions, token)
     if partner is None:
         raise Unauthorized("unknown or revoked API key")
     return partner
 
 
-def _oidc(request: Request) -> OidcVerifier | None:
+async def _oidc(request: Request) -> OidcVerifier | None:
     verifier: OidcVerifier | None = getattr(request.app.state, "oidc", None)
     return verifier
 

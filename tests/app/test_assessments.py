@@ -1,5 +1,6 @@
 """The partner contract over real HTTP (ASGI): decisions per item, errors per field, nothing half-written."""
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +168,27 @@ def test_credentials(service: Service) -> None:
     assert revoked.status_code == 401
     assert revoked.json()["error"] == "unauthorized"
     assert row_counts(service) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("cache_seconds", [0, 3])
+def test_a_revoked_key_stops_working_within_the_key_cache_time(
+    tmp_path: Path, model_dir: Path, cache_seconds: float
+) -> None:
+    url = f"sqlite:///{tmp_path / 'radar.db'}"
+    for service in start_service(url, model_dir, api_key_cache_seconds=cache_seconds):
+        assert post(service, {"items": [shipment_doc()]}).status_code == 200
+        verified_at = time.monotonic()  # at the latest
+        prefix = split_token(service.partner_key)
+        assert prefix is not None
+        with service.session() as session, session.begin():
+            revoke_api_key(session, prefix=prefix[1])
+        again = post(service, {"items": [shipment_doc()]}).status_code
+        assert (
+            time.monotonic() - verified_at < 2
+        )  # the revocation and the retry took well under the cache time
+        assert again == (200 if cache_seconds else 401)  # this process still trusts the key it verified
+        time.sleep(max(0.0, verified_at + cache_seconds - time.monotonic()))
+        assert post(service, {"items": [shipment_doc()]}).status_code == 401
 
 
 def test_partners_cannot_read_each_others_assessments(service: Service) -> None:

@@ -10,6 +10,7 @@ import orjson
 import pytest
 from sqlalchemy import select
 
+from app.db.engine import make_engine, session_factory
 from app.db.tables import DriftCount
 from model.artifact import MANIFEST_FILE, Manifest, ModelArtifact, sha256_file
 from model.drift import DRIFT_REFERENCE_FILE, SCORE, fit_reference
@@ -175,3 +176,20 @@ def test_an_artifact_without_a_reference_still_loads_and_says_so(
         assert "No training reference" in _dashboard(service)
         with service.session() as session:
             assert session.scalars(select(DriftCount)).first() is None
+
+
+def test_counts_buffered_in_process_are_written_at_shutdown(
+    tmp_path: Path, model_dir: Path, simulated_dir: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'radar.db'}"
+    for service in start_service(url, model_dir, drift_flush_seconds=3600):  # no flush while serving
+        _serve(service, _feed(simulated_dir)[:40])
+        with service.session() as session:
+            assert session.scalars(select(DriftCount)).first() is None
+    engine = make_engine(url)  # the service has shut down: its lifespan flushed the counts
+    try:
+        with session_factory(engine)() as session:
+            counts = session.execute(select(DriftCount.feature, DriftCount.items)).all()
+    finally:
+        engine.dispose()
+    assert sum(items for feature, items in counts if feature == SCORE) == 40

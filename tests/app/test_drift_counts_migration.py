@@ -1,20 +1,24 @@
-"""Migration 0007 (drift counts) matches the model and round-trips; batches add up on SQLite and PostgreSQL."""
+"""Migration 0007 (drift counts) matches the model and round-trips; batches add up on SQLite and PostgreSQL,
+in their own transaction or buffered per process (only committed batches, written by a flush or at stop)."""
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.base import Base
 from app.db.engine import make_engine, session_factory
 from app.db.migrate import downgrade, upgrade
 from app.db.tables import DriftCount
-from app.services.drift import count_batch
-from model.drift import SCORE, fit_reference
+from app.services.drift import DriftCountBuffer, count_batch
+from model.drift import SCORE, DriftReference, fit_reference
 from model.features import FEATURE_NAMES, FEATURES
 from tests.conftest import pg_schema
 
@@ -81,5 +85,98 @@ def test_batches_add_to_the_same_rows(database_url: str) -> None:
         column = FEATURE_NAMES.index("weight_g")
         once = reference.column("weight_g").counts(features[:100, column])
         assert weights == {b: 2 * int(once[b]) for b in np.flatnonzero(once)}
+    finally:
+        engine.dispose()
+
+
+class _Counted:
+    """A reference fitted on random features, and batches of them counted through count_batch."""
+
+    def __init__(self) -> None:
+        rng = np.random.default_rng(5)
+        self.features: npt.NDArray[np.float64] = rng.normal(size=(300, len(FEATURES)))
+        self.scores: npt.NDArray[np.float64] = rng.normal(size=300)
+        self.reference: DriftReference = fit_reference(self.features, self.scores, period="test")
+
+    def count(self, session: Session, model_version: str, rows: slice) -> None:
+        count_batch(
+            session,
+            reference=self.reference,
+            model_version=model_version,
+            features=self.features[rows].tolist(),
+            raw_scores=self.scores[rows].tolist(),
+        )
+
+
+def _rows(engine: Engine, model_version: str) -> dict[tuple[str, int], int]:
+    with session_factory(engine)() as session:
+        found = session.execute(
+            select(DriftCount.feature, DriftCount.bin, DriftCount.items).where(
+                DriftCount.model_version == model_version
+            )
+        ).all()
+    return {(feature, bin_): items for feature, bin_, items in found}
+
+
+def _failing_batch(sessions: sessionmaker[Session], batches: _Counted) -> None:
+    with sessions.begin() as session:
+        batches.count(session, "buffered", slice(100, 300))
+        raise RuntimeError("the batch fails after counting: its transaction rolls back")
+
+
+def test_buffered_counts_of_committed_batches_are_written_by_a_flush(database_url: str) -> None:
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    batches = _Counted()
+    sessions = session_factory(engine)
+    buffer = DriftCountBuffer(sessions, flush_seconds=3600)  # no background flush within the test
+    try:
+        with session_factory(engine)() as session, session.begin():  # a factory without the buffer
+            for rows in (slice(0, 40), slice(40, 41), slice(41, 100)):
+                batches.count(session, "direct", rows)
+        buffer.start()
+        for rows in (slice(0, 40), slice(40, 41), slice(41, 100)):
+            with sessions.begin() as session:
+                batches.count(session, "buffered", rows)
+        with pytest.raises(RuntimeError):
+            _failing_batch(sessions, batches)
+        assert _rows(engine, "buffered") == {}  # nothing in the database before a flush
+        buffer.flush()
+        assert _rows(engine, "buffered") == _rows(engine, "direct")  # the rolled-back batch is not in them
+        assert (
+            sum(items for (feature, _), items in _rows(engine, "buffered").items() if feature == SCORE) == 100
+        )
+        buffer.flush()  # nothing pending: nothing added twice
+        assert _rows(engine, "buffered") == _rows(engine, "direct")
+    finally:
+        buffer.stop()
+        engine.dispose()
+
+
+def test_buffered_counts_are_flushed_in_the_background_and_at_stop(database_url: str) -> None:
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    batches = _Counted()
+    sessions = session_factory(engine)
+    buffer = DriftCountBuffer(sessions, flush_seconds=0.2)
+    try:
+        buffer.start()
+        with sessions.begin() as session:
+            batches.count(session, "background", slice(0, 50))
+        deadline = time.monotonic() + 10
+        while not _rows(engine, "background") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sum(items for (f, _), items in _rows(engine, "background").items() if f == SCORE) == 50
+    finally:
+        buffer.stop()
+    at_stop = session_factory(engine)
+    slow = DriftCountBuffer(at_stop, flush_seconds=3600)
+    try:
+        slow.start()
+        with at_stop.begin() as session:
+            batches.count(session, "at-stop", slice(0, 7))
+        assert _rows(engine, "at-stop") == {}
+        slow.stop()  # as the app's shutdown does
+        assert sum(items for (f, _), items in _rows(engine, "at-stop").items() if f == SCORE) == 7
     finally:
         engine.dispose()

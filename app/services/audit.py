@@ -6,10 +6,10 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import func, select, text
+from sqlalchemy import Select, Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
@@ -24,6 +24,7 @@ ANCHOR_EVERY = (
 _CHAIN_LOCK_BASE = 7_204_119_000  # advisory lock of chain c: base + c (the anchors' chain: base - 1)
 _SESSION_CHAIN = "audit_chain"  # session.info: the chain this session last appended to
 _BATCH = 1000
+_RECORDS = cast(Table, AuditRecord.__table__)
 
 
 def _canonical(document: dict[str, Any]) -> str:
@@ -60,29 +61,42 @@ def _take_chain(session: Session) -> int:
     return chain
 
 
+def _last(chain: int) -> Select[Any]:
+    return (
+        select(AuditRecord).where(AuditRecord.chain == chain).order_by(AuditRecord.chain_seq.desc()).limit(1)
+    )
+
+
 def _head(session: Session, chain: int) -> tuple[int, str]:
     """(chain_seq, hash) of the chain's last record; (0, GENESIS) for an empty chain."""
-    row = session.execute(
-        select(AuditRecord.chain_seq, AuditRecord.hash)
-        .where(AuditRecord.chain == chain)
-        .order_by(AuditRecord.chain_seq.desc())
-        .limit(1)
-    ).first()
+    row = session.execute(_last(chain).with_only_columns(AuditRecord.chain_seq, AuditRecord.hash)).first()
     return (row[0], row[1]) if row else (0, GENESIS)
 
 
-def _next_seq(session: Session) -> int:
+def _head_and_seq(session: Session, chain: int) -> tuple[int, str, int]:
+    """(chain_seq, hash) of the chain's last record ((0, GENESIS) for an empty chain) and the next `seq`, in
+    one statement."""
     if _postgres(session):
-        return int(session.scalar(select(AUDIT_SEQUENCE.next_value())) or 0)
-    return int(session.scalar(select(func.coalesce(func.max(AuditRecord.seq), 0))) or 0) + 1
+        next_seq: Any = AUDIT_SEQUENCE.next_value()
+    else:
+        next_seq = select(func.coalesce(func.max(AuditRecord.seq), 0) + 1).scalar_subquery()
+    last = _last(chain)
+    position, prev_hash, seq = session.execute(
+        select(
+            last.with_only_columns(AuditRecord.chain_seq).scalar_subquery(),
+            last.with_only_columns(AuditRecord.hash).scalar_subquery(),
+            next_seq,
+        )
+    ).one()
+    return (position, prev_hash, seq) if position is not None else (0, GENESIS, seq)
 
 
 def _write(
     session: Session, chain: int, *, actor: str, action: str, subject: str, details: dict[str, Any]
 ) -> AuditRecord:
-    """Append to `chain`, whose lock the caller holds."""
-    position, prev_hash = _head(session, chain)
-    seq, at = _next_seq(session), utcnow()
+    """Append to `chain`, whose lock the caller holds (a Core insert: no unit-of-work bookkeeping)."""
+    position, prev_hash, seq = _head_and_seq(session, chain)
+    at = utcnow()
     head = {"seq": seq, "chain": chain, "chain_seq": position + 1, "at": at.isoformat()}
     payload = _canonical({**head, "actor": actor, "action": action, "subject": subject, "details": details})
     record = AuditRecord(
@@ -97,8 +111,7 @@ def _write(
         prev_hash=prev_hash,
         hash=chain_hash(prev_hash, payload),
     )
-    session.add(record)
-    session.flush()
+    session.execute(insert(_RECORDS), [{c.key: getattr(record, c.key) for c in _RECORDS.columns}])
     return record
 
 

@@ -88,6 +88,7 @@ class Server:
     url: str
     env: dict[str, str]
     process: "subprocess.Popen[bytes]"
+    workers: int = 1
 
     def partner_key(self) -> str:
         """A fresh partner's API key, made by the operator command."""
@@ -153,7 +154,7 @@ def serving(
         command += ["--workers", str(workers)]
     with log.open("wb") as output:
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
-    server = Server(f"http://127.0.0.1:{port}", env, process)
+    server = Server(f"http://127.0.0.1:{port}", env, process, workers)
     try:
         deadline = time.monotonic() + 120
         with httpx2.Client(base_url=server.url, timeout=2) as client:

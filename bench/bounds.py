@@ -2,7 +2,9 @@
 and how the server's PostgreSQL backends spent the pass (running, idle in a transaction, waiting on a lock).
 
 `watch(server)` wraps one pass and fills a `Usage` when the pass ends:
-- server: the server process and its `--workers` children (`Server.cpu_seconds`, from /proc);
+- server: the server process and its `--workers` children (`Server.cpu_seconds`, from /proc); a process
+  of Python runs on about one core at most (the interpreter lock), so a server near one core a process is
+  bound by that whatever the machine has free;
 - postgres: the backends of the server's connections (recognised by the `application_name` that
   `bench.assess.database` puts in the URL) and PostgreSQL's background processes (WAL writer, checkpointer,
   autovacuum); other sessions' backends (other people's tests) count as "other";
@@ -42,6 +44,7 @@ from bench.assess import PG_URL, Server
 
 SAMPLE_INTERVAL_S = 0.015
 CPU_BOUND_SHARE = 0.95  # a pass that used this share of the cores others left it was bound by them
+GIL_BOUND_CORES = 0.9  # a server process using this much of a core is bound by its interpreter lock
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 SAMPLER_NAME = "radar-bench-sampler"
 ACTIVITY = """
@@ -156,6 +159,7 @@ class Usage:
     client: float
     probe: float
     backends: Backends | None
+    server_processes: int = 1
 
     @property
     def other(self) -> float:
@@ -190,6 +194,8 @@ class Usage:
         used = sum(cpu for _, cpu in ours) / self.seconds
         each = " + ".join(f"{who} {cpu * 1000 / count:.3f}" for who, cpu in ours)
         starved = ": bound by CPU" if used >= CPU_BOUND_SHARE * self.free_cores else ""
+        if self.server >= GIL_BOUND_CORES * self.server_processes * self.seconds:
+            starved += f"; server near one core a process ({self.server_processes}): bound by the GIL"
         return (
             f"cores busy {self.busy_cores:.2f} of {self.cores}: {shares}"
             f" ({names} {used:.2f} of the {self.free_cores:.2f} others left{starved})",
@@ -254,6 +260,7 @@ def watch(server: Server) -> Iterator[_Filled]:
             client=after.client - before.client - sampler_cpu,
             probe=after.probe - before.probe + sampler_cpu,
             backends=sampler.backends if sampler else None,
+            server_processes=server.workers,
         )
     finally:
         if connection:

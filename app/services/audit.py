@@ -6,10 +6,11 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Select, Table, func, insert, select, text
+from sqlalchemy import Select, Table, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
@@ -25,6 +26,7 @@ _CHAIN_LOCK_BASE = 7_204_119_000  # advisory lock of chain c: base + c (the anch
 _SESSION_CHAIN = "audit_chain"  # session.info: the chain this session last appended to
 _BATCH = 1000
 _RECORDS = cast(Table, AuditRecord.__table__)
+_INSERT = insert(_RECORDS)
 
 
 def _canonical(document: dict[str, Any]) -> str:
@@ -61,7 +63,7 @@ def _take_chain(session: Session) -> int:
     return chain
 
 
-def _last(chain: int) -> Select[Any]:
+def _last(chain: Any) -> Select[Any]:
     return (
         select(AuditRecord).where(AuditRecord.chain == chain).order_by(AuditRecord.chain_seq.desc()).limit(1)
     )
@@ -73,21 +75,26 @@ def _head(session: Session, chain: int) -> tuple[int, str]:
     return (row[0], row[1]) if row else (0, GENESIS)
 
 
-def _head_and_seq(session: Session, chain: int) -> tuple[int, str, int]:
-    """(chain_seq, hash) of the chain's last record ((0, GENESIS) for an empty chain) and the next `seq`, in
-    one statement."""
-    if _postgres(session):
+@cache
+def _head_and_seq_statement(postgres: bool) -> Select[Any]:
+    """Built once: constructing it cost as much CPU as running it."""
+    if postgres:
         next_seq: Any = AUDIT_SEQUENCE.next_value()
     else:
         next_seq = select(func.coalesce(func.max(AuditRecord.seq), 0) + 1).scalar_subquery()
-    last = _last(chain)
-    position, prev_hash, seq = session.execute(
-        select(
-            last.with_only_columns(AuditRecord.chain_seq).scalar_subquery(),
-            last.with_only_columns(AuditRecord.hash).scalar_subquery(),
-            next_seq,
-        )
-    ).one()
+    last = _last(bindparam("chain"))
+    return select(
+        last.with_only_columns(AuditRecord.chain_seq).scalar_subquery(),
+        last.with_only_columns(AuditRecord.hash).scalar_subquery(),
+        next_seq,
+    )
+
+
+def _head_and_seq(session: Session, chain: int) -> tuple[int, str, int]:
+    """(chain_seq, hash) of the chain's last record ((0, GENESIS) for an empty chain) and the next `seq`, in
+    one statement."""
+    statement = _head_and_seq_statement(_postgres(session))
+    position, prev_hash, seq = session.execute(statement, {"chain": chain}).one()
     return (position, prev_hash, seq) if position is not None else (0, GENESIS, seq)
 
 
@@ -111,7 +118,7 @@ def _write(
         prev_hash=prev_hash,
         hash=chain_hash(prev_hash, payload),
     )
-    session.execute(insert(_RECORDS), [{c.key: getattr(record, c.key) for c in _RECORDS.columns}])
+    session.execute(_INSERT, [{c.key: getattr(record, c.key) for c in _RECORDS.columns}])
     return record
 
 

@@ -9,7 +9,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from model.entities import EntityKeys
+from model.entities import EntityKeys, EntityKind
 from model.history import NOT_IDENTIFIED, EntityState, EntityView, observe_entity
 from model.market_profile import MarketProfile
 from model.money import to_eur
@@ -466,7 +466,7 @@ def observe_at(
     exact = history_row(
         sender,
         sender_address,
-        seen(keys.sender_area, outward, destination),
+        seen(keys.sender_area, None, None),  # an aggregate: counts only (is_aggregate)
         seen(keys.addressee, inward, origin),
         seen(keys.addressee_address, inward, origin),
         seen(keys.corridor, None, None),
@@ -476,6 +476,33 @@ def observe_at(
         for key in (keys.sender_premises, keys.sender_street, keys.sender_name, keys.sender_habit)
     ]
     return exact + _rotation_row(sender, sender_address, loose, seen(keys.buyer, inward, origin))
+
+
+AGGREGATE_KINDS = frozenset({EntityKind.SENDER_AREA, EntityKind.CORRIDOR})
+_AGGREGATE_PREFIXES = tuple(f"{kind.value}:" for kind in AGGREGATE_KINDS)
+AGGREGATE_FEATURES = (
+    "sender_area_items_7d",
+    "sender_area_seizures",
+    "corridor_items_7d",
+    "corridor_seizures",
+)
+
+
+def is_aggregate(key: str) -> bool:
+    """Whether `key` is of an aggregate kind: the postcode areas and corridors nearly every batch names.
+
+    Only AGGREGATE_FEATURES read them, and only their decayed counts and seizures, which are commutative:
+    a batch's own items observed from no history merge into a state other batches moved on meanwhile
+    (model.history.merge), so the service need not hold their rows for a whole batch.
+    """
+    return key.startswith(_AGGREGATE_PREFIXES)
+
+
+def observe_aggregates(states: MutableMapping[str, EntityState], keys: EntityKeys, now: float) -> None:
+    """Count an item into the states of its aggregate keys only, as `observe_at` does."""
+    for key in (keys.sender_area, keys.corridor):
+        if key is not None:
+            observe_entity(states, key, now, None, None)
 
 
 def feature_matrix(

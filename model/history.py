@@ -3,12 +3,13 @@
 All arithmetic lives here, so the in-memory store used by training replay and the SQL store used by the
 service produce identical features: a store only loads and saves `EntityState` records. The functions below
 update the states of a loaded mapping in place (training replays millions of items through them, so they do
-not build a new record per item); a store saves the mapping when the batch is done.
+not build a new record per item); a store saves the mapping when the batch is done. `merge` folds a batch's own
+contribution into a state that moved on meanwhile (the service's shared aggregate rows, app/services/assessments.py).
 """
 
 import math
 from collections.abc import Iterable, Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple, Protocol
 
 DAY = 86_400.0
@@ -139,6 +140,44 @@ def observe_entity(
     state.counterparties = _remember(state.counterparties, short_counterparty)
     state.countries = _remember(state.countries, country)
     return view
+
+
+def _decayed(count: float, since: float, until: float, tau: float) -> float:
+    return count * math.exp(-(until - since) / tau) if until > since else count
+
+
+def merge(state: EntityState | None, delta: EntityState) -> EntityState:
+    """`state` with `delta` folded in, where `delta` holds other items observed from no history (and their
+    holds and seizures): what observing those items into `state` gives, within float rounding, whatever the
+    order of the items; merging several deltas gives the same state in any order.
+
+    Decayed counts add once both are decayed to the later `last_seen` (each count is a sum of exp(-age/tau)
+    terms); first_seen is the earlier, holds and seizures add, the latest seizure is the later. The recent
+    counterparties and countries keep the delta's after the state's, as if its items came last: that is the
+    one part that depends on order, and the aggregate kinds merged by the service keep none (model.features).
+    """
+    if state is None:
+        return replace(delta)
+    last_seen = max(state.last_seen, delta.last_seen)
+    counterparties, countries = state.counterparties, state.countries
+    for value in delta.counterparties:
+        counterparties = _remember(counterparties, value)
+    for value in delta.countries:
+        countries = _remember(countries, value)
+    seizure_times = [t for t in (state.last_seizure_at, delta.last_seizure_at) if t is not None]
+    return EntityState(
+        first_seen=min(state.first_seen, delta.first_seen),
+        last_seen=last_seen,
+        items_short=_decayed(state.items_short, state.last_seen, last_seen, SHORT_TAU)
+        + _decayed(delta.items_short, delta.last_seen, last_seen, SHORT_TAU),
+        items_long=_decayed(state.items_long, state.last_seen, last_seen, LONG_TAU)
+        + _decayed(delta.items_long, delta.last_seen, last_seen, LONG_TAU),
+        counterparties=counterparties,
+        countries=countries,
+        holds=state.holds + delta.holds,
+        seizures=state.seizures + delta.seizures,
+        last_seizure_at=max(seizure_times) if seizure_times else None,
+    )
 
 
 class HistoryStore(Protocol):

@@ -1,8 +1,9 @@
 """The service's history store: entity states in the party_history table, one query to load, one to save.
 
-Concurrent writers lock the rows of the keys they will update, in sorted key order, before reading them
-(PostgreSQL; SQLite has one writer at a time by BEGIN IMMEDIATE), so no global lock spans the service and two
-batches wait for each other only on the entities they share.
+Concurrent writers lock the rows of the keys they will update, in one order (`lock_order`), before reading
+them (PostgreSQL; SQLite has one writer at a time by BEGIN IMMEDIATE), so no global lock spans the service and
+two batches wait for each other only on the entities they share. Aggregate keys (postcode areas, corridors) are
+the exception: a batch reads them unlocked and locks them for its last write only (`save_aggregates`).
 """
 
 from collections.abc import Iterable, Mapping
@@ -13,7 +14,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.db.tables import PartyHistory
-from model.history import EntityState
+from model.features import is_aggregate
+from model.history import EntityState, merge
 
 _SEPARATOR = ","
 _UPDATED_COLUMNS = (
@@ -23,13 +25,13 @@ _UPDATED_COLUMNS = (
 # A row the locking transaction inserted for a key with no history yet, so that it has a row to lock; a count
 # below zero marks it. The transaction overwrites it with a real state or deletes it, so none is ever committed.
 _RESERVED_COUNT = -1.0
-# One statement locks every row in key order: existing rows by the no-op update (WHERE false still locks the
+# One statement locks every row in lock order (`lock_order`): existing rows by the no-op update (WHERE false still locks the
 # conflicting row), missing ones by the insert (a concurrent insert of the same key waits for this one).
 _LOCK_ROWS = text(
     "INSERT INTO party_history"
     " (entity_key, first_seen, last_seen, items_short, items_long, counterparties, countries, holds, seizures)"
-    " SELECT key, 0, 0, :reserved, :reserved, '', '', 0, 0 FROM unnest(CAST(:keys AS varchar[])) AS key"
-    " ORDER BY key"
+    " SELECT key, 0, 0, :reserved, :reserved, '', '', 0, 0"
+    " FROM unnest(CAST(:keys AS varchar[])) WITH ORDINALITY AS k(key, position) ORDER BY position"
     " ON CONFLICT (entity_key) DO UPDATE SET entity_key = EXCLUDED.entity_key WHERE false"
 )
 
@@ -46,6 +48,12 @@ _UPDATE_ROWS = text(
     " counterparties, countries, holds, seizures, last_seizure_at)"
     " WHERE h.entity_key = v.entity_key"
 )
+
+
+def lock_order(keys: Iterable[str]) -> list[str]:
+    """The one order every transaction locks history rows in: entity keys, then the aggregate keys (which a
+    batch locks last, model.features.is_aggregate), each sorted; so waits cannot form a cycle."""
+    return sorted(set(keys), key=lambda key: (is_aggregate(key), key))
 
 
 def _to_state(row: RowMapping) -> EntityState:
@@ -86,14 +94,20 @@ class SqlHistoryStore:
         self._reserved: set[str] = set()
         self._locked: set[str] = set()
 
+    def lock(self, keys: Iterable[str]) -> None:
+        """Lock the rows of `keys` (in lock order) until the commit, reserving rows for keys with none."""
+        wanted = lock_order(keys)
+        if wanted and self._postgres:
+            self._session.execute(_LOCK_ROWS, {"keys": wanted, "reserved": _RESERVED_COUNT})
+            self._locked.update(wanted)
+
     def load(self, keys: Iterable[str], *, lock: bool = False) -> dict[str, EntityState]:
-        """The stored states of `keys`; with `lock`, their rows are locked (in key order) until the commit."""
+        """The stored states of `keys`; with `lock`, their rows are locked first (`lock`)."""
         wanted = sorted(set(keys))
         if not wanted:
             return {}
-        if lock and self._postgres:
-            self._session.execute(_LOCK_ROWS, {"keys": wanted, "reserved": _RESERVED_COUNT})
-            self._locked.update(wanted)
+        if lock:
+            self.lock(wanted)
         table = PartyHistory.__table__
         # PostgreSQL: one array parameter, not one bound parameter per key (a batch names ~11,000 keys)
         if self._postgres:
@@ -126,3 +140,24 @@ class SqlHistoryStore:
         updated = {name: statement.excluded[name] for name in _UPDATED_COLUMNS}
         upsert = statement.on_conflict_do_update(index_elements=["entity_key"], set_=updated)
         self._session.execute(upsert, rows)  # one compiled statement, stepped for every row in C
+
+    def save_aggregates(
+        self,
+        states: Mapping[str, EntityState],
+        read: Mapping[str, EntityState],
+        deltas: Mapping[str, EntityState],
+    ) -> None:
+        """Write aggregate states computed from `read` (the unlocked read at the batch's start), locking their
+        rows only now: a row that still holds what was read gets the state in `states` (as one process would
+        write it); a row that another transaction changed since gets it with the batch's own contribution in
+        `deltas` merged in (model.history.merge), so no update is lost. SQLite has one writer: no re-read."""
+        if not self._postgres:
+            self.save(states)
+            return
+        current = self.load(states, lock=True)
+        self.save(
+            {
+                key: state if current.get(key) == read.get(key) else merge(current.get(key), deltas[key])
+                for key, state in states.items()
+            }
+        )

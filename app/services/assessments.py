@@ -1,8 +1,17 @@
-"""Assessing a batch: history lookup, features, scores, decisions, and every write in the caller's transaction."""
+"""Assessing a batch: history lookup, features, scores, decisions, and every write in the caller's transaction.
+
+History rows are locked per entity, never for the whole service. The rows of a batch's entity keys (sender,
+addressee, addresses, buyer, ...) are locked in one pass before they are read and held to the commit, so those
+features equal one process's replay in commit order. The aggregate keys that nearly every batch names
+(postcode areas, corridors: model.features.is_aggregate) are read without a lock and locked only for the
+batch's last history write, where a row another batch changed meanwhile gets this batch's own contribution
+merged in: their four features (AGGREGATE_FEATURES) may miss the items of batches that commit while this one
+runs, and no update is lost (docs/scaling.md).
+"""
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
@@ -19,10 +28,10 @@ from app.scoring import Scorer
 from app.services import audit, drift
 from app.services.live_threshold import LiveThresholds
 from app.services.policy import Capacity, Selection, resolve_capacities, select_item
-from app.services.rules import RuleFields, active_rules, list_hits
+from app.services.rules import ActiveRule, ListHit, RuleFields, active_rules, list_hits
 from app.services.shadow import record_shadow_scores
 from model.entities import EntityKeys, postcode_area
-from model.features import FEATURE_NAMES
+from model.features import FEATURE_NAMES, is_aggregate, observe_aggregates
 from model.history import EntityState, record_hold
 from model.shipment import Shipment
 
@@ -76,12 +85,33 @@ def _existing(
 
 
 @dataclass(frozen=True)
-class LockedHistory:
-    """The entity keys of a batch's items (by item index) and their history, locked until the commit."""
+class PreparedItem:
+    """An item with what no history row changes (keys, public document, rule fields, list hits)."""
 
-    keys: dict[int, EntityKeys]
+    index: int
+    shipment: Shipment
+    keys: EntityKeys
+    document: dict[str, Any]
+    fields: RuleFields
+    hits: list[ListHit]
+
+
+@dataclass(frozen=True)
+class Targeting:
+    """The batch's rules and capacities, read before any history row is locked (they do not depend on one)."""
+
+    rules: list[ActiveRule]
+    capacities: dict[str | None, Capacity]
+
+
+@dataclass(frozen=True)
+class LockedHistory:
+    """The history of a batch's keys: entity keys' rows locked until the commit; `read` holds the aggregate
+    keys' states as read at the start, unlocked (copies: `states` moves on as the items are observed)."""
+
     store: SqlHistoryStore
     states: dict[str, EntityState]
+    read: dict[str, EntityState]
 
 
 @dataclass(frozen=True)
@@ -171,29 +201,47 @@ def _decision(
     )
 
 
-def _score(
+def _prepare(
     session: Session,
     scorer: Scorer,
     partner: Partner,
     items: Sequence[tuple[int, Shipment]],
     policy: AssessmentPolicy,
-    history: LockedHistory,
-) -> list[ScoredItem]:
-    """Features from the locked history (one read, one write), scores, then each item through the policy."""
+) -> tuple[list[PreparedItem], Targeting]:
+    """Everything about the items that no history row changes, worked out before any row is locked."""
     shipments = [s for _, s in items]
-    keys = [history.keys[index] for index, _ in items]
-    store, states = history.store, history.states
-    all_keys = [key for k in keys for _, key in k.items()]
-    features = scorer.features(shipments, keys, states)
-    raw_scores, probabilities = scorer.scores(features)
-    hits_by_key = list_hits(session, all_keys)
-    rules = active_rules(session)
+    keys = scorer.entity_keys(shipments)
+    hits_by_key = list_hits(session, (key for k in keys for _, key in k.items()))
+    prepared = []
+    for (index, shipment), entity_keys in zip(items, keys, strict=True):
+        document = public_shipment(shipment)
+        hits = [hit for _, key in entity_keys.items() for hit in hits_by_key.get(key, [])]
+        prepared.append(PreparedItem(index, shipment, entity_keys, document, RuleFields.of(document), hits))
     capacities = resolve_capacities(
         session,
         partner_id=partner.id,
         office_ids={s.posting.office_id for s in shipments},
         default=policy.default_capacity,
     )
+    return prepared, Targeting(active_rules(session), capacities)
+
+
+def _score(
+    session: Session,
+    scorer: Scorer,
+    partner: Partner,
+    items: Sequence[PreparedItem],
+    targeting: Targeting,
+    policy: AssessmentPolicy,
+    history: LockedHistory,
+) -> list[ScoredItem]:
+    """Features from the history, scores, then each item through the policy; the entity keys' states are
+    written (the aggregate keys' are written last, `_save_aggregates`)."""
+    shipments = [item.shipment for item in items]
+    store, states = history.store, history.states
+    features = scorer.features(shipments, [item.keys for item in items], states)
+    raw_scores, probabilities = scorer.scores(features)
+    capacities = targeting.capacities
     # One threshold per distinct rate, not per office: a batch names hundreds of offices, mostly on one rate.
     by_rate = {
         rate: policy.live.threshold(
@@ -208,48 +256,64 @@ def _score(
     thresholds = {office: by_rate[capacity.model_rate] for office, capacity in capacities.items()}
     draws = np.random.default_rng().random((len(shipments), 2))  # fresh OS entropy per batch, never a seed
     scored = []
-    for position, ((index, shipment), entity_keys) in enumerate(zip(items, keys, strict=True)):
-        capacity, threshold = capacities[shipment.posting.office_id], thresholds[shipment.posting.office_id]
-        document = public_shipment(shipment)
+    for position, item in enumerate(items):
+        office = item.shipment.posting.office_id
         selection = select_item(
             raw_score=float(raw_scores[position]),
             vagueness=float(features[position, VAGUENESS]),
-            fields=RuleFields.of(document),
-            list_hits=[hit for _, key in entity_keys.items() for hit in hits_by_key.get(key, [])],
-            rules=rules,
-            threshold=threshold,
-            capacity=capacity,
+            fields=item.fields,
+            list_hits=item.hits,
+            rules=targeting.rules,
+            threshold=thresholds[office],
+            capacity=capacities[office],
             draws=(float(draws[position, 0]), float(draws[position, 1])),
         )
         if selection.held:
-            record_hold(states, (key for _, key in entity_keys.items()))
+            record_hold(states, (key for _, key in item.keys.items()))
         scored.append(
             ScoredItem(
-                index,
-                shipment,
-                document,
-                entity_keys,
+                item.index,
+                item.shipment,
+                item.document,
+                item.keys,
                 features[position].tolist(),
                 float(raw_scores[position]),
                 float(probabilities[position]),
-                threshold.raw,
+                thresholds[office].raw,
                 selection,
             )
         )
-    store.save(states)
+    store.save({key: state for key, state in states.items() if not is_aggregate(key)})
     return scored
 
 
-def _lock_history(session: Session, scorer: Scorer, items: Sequence[tuple[int, Shipment]]) -> LockedHistory:
-    """Lock the history rows of every key the batch names (sorted; no lock spans batches on other keys).
+def _lock_history(session: Session, items: Sequence[PreparedItem]) -> LockedHistory:
+    """Lock the history rows of every entity key the batch names (in lock order; no lock spans batches on
+    other keys) and read them with the aggregate keys' rows, which are locked only by `_save_aggregates`.
 
     Taken before the check for items already assessed, so a concurrent batch with the same item waits here
-    and then finds it assessed.
+    and then finds it assessed: an item that names aggregate keys only (no sender, addressee or office to
+    key) has no other row to wait on, so a batch with one locks its aggregate keys here too.
     """
-    keys = scorer.entity_keys([s for _, s in items])
+    named = {key for item in items for _, key in item.keys.items()}
+    unkeyed = any(all(is_aggregate(key) for _, key in item.keys.items()) for item in items)
     store = SqlHistoryStore(session)
-    states = store.load((key for k in keys for _, key in k.items()), lock=True)
-    return LockedHistory(dict(zip((i for i, _ in items), keys, strict=True)), store, states)
+    store.lock(named if unkeyed else (key for key in named if not is_aggregate(key)))
+    states = store.load(named)
+    read = {key: replace(state) for key, state in states.items() if is_aggregate(key)}
+    return LockedHistory(store, states, read)
+
+
+def _save_aggregates(history: LockedHistory, scored: Sequence[ScoredItem]) -> None:
+    """The batch's last history write: its aggregate keys' states, or, where another batch committed one
+    since it was read, that state with this batch's own items and holds merged in."""
+    deltas: dict[str, EntityState] = {}
+    for item in scored:
+        observe_aggregates(deltas, item.keys, item.shipment.posting.posted_at.timestamp())
+        if item.selection.held:
+            record_hold(deltas, (key for _, key in item.keys.items()))
+    sequential = {key: history.states[key] for key in deltas}
+    history.store.save_aggregates(sequential, history.read, deltas)
 
 
 def assess_batch(
@@ -264,10 +328,11 @@ def assess_batch(
     """Score (index, shipment) pairs and persist everything; items assessed before return their first answer.
     The policy's shadow model, if any, also scores the fresh items on the same features (no decision changes)."""
     batch_id = new_id()
-    history = _lock_history(session, scorer, items)
+    prepared, targeting = _prepare(session, scorer, partner, items, policy)
+    history = _lock_history(session, prepared)
     existing = _existing(session, partner, [s for _, s in items])
-    fresh = [(i, s) for i, s in items if natural_key(s) not in existing]
-    scored = _score(session, scorer, partner, fresh, policy, history)
+    fresh = [item for item in prepared if natural_key(item.shipment) not in existing]
+    scored = _score(session, scorer, partner, fresh, targeting, policy, history)
     rows = [
         _assessment_row(item, partner=partner, batch_id=batch_id, model_version=scorer.model_version)
         for item in scored
@@ -301,6 +366,7 @@ def assess_batch(
             "model_version": scorer.model_version,
         },
     )
+    _save_aggregates(history, scored)  # after the inserts and the audit record: their rows locked briefly
     drift.count_batch(  # last, so the shared count rows stay locked only until the commit
         session,
         reference=scorer.artifact.drift_reference,

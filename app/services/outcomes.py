@@ -59,8 +59,10 @@ def _new_record(
 def _locked_targets(
     session: Session, named: list[str]
 ) -> tuple[SqlHistoryStore, list[str], dict[str, EntityState]]:
-    """Lock the rows of the seizure's targets in one sorted pass: the targets depend on the senders' history,
-    so they are guessed from an unlocked read and the lock is retried (from a savepoint) if they moved on."""
+    """Lock the rows of the seizure's targets in one pass, in the store's lock order (entity keys, then the
+    aggregate keys a batch locks last, so neither waits for the other in a cycle): the targets depend on the
+    senders' history, so they are guessed from an unlocked read and the lock is retried (from a savepoint) if
+    they moved on. A batch that read an aggregate row before this commits merges its own items into it."""
     guess = set(seizure_targets(named, SqlHistoryStore(session).load(named)))
     while True:
         savepoint = session.begin_nested()

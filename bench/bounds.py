@@ -15,7 +15,8 @@ and how the server's PostgreSQL backends spent the pass (running, idle in a tran
 On PostgreSQL a sampler thread reads pg_stat_activity every SAMPLE_INTERVAL_S on its own connection and counts,
 per sample, the server's backends that are in a transaction and what each is doing: running, idle in
 transaction (the server's Python holds the transaction between statements) or waiting, e.g. Lock:transactionid
-(on a row another transaction holds; the statement's verb and first table say which rows). A backend with a
+(on a row another transaction holds; the statement's verb and first table, and for a party_history row the
+kind of its entity key, e.g. `corridor`, from the tuple lock's row, say which rows). A backend with a
 transaction id has written (a batch's first write is the statement that locks its history rows), so "holding"
 (written, not waiting on a lock) is the locked span: if about one backend at a time holds while the others wait,
 batches are serialised by their row locks, and with one batch in flight the share of time it holds is the
@@ -40,17 +41,25 @@ from urllib.parse import parse_qs, urlsplit
 
 import psycopg
 
-from bench.assess import PG_URL, Server
+from bench.assess import Server
+from model.entities import EntityKind
 
 SAMPLE_INTERVAL_S = 0.015
+KINDS = {kind.value for kind in EntityKind}
 CPU_BOUND_SHARE = 0.95  # a pass that used this share of the cores others left it was bound by them
 GIL_BOUND_CORES = 0.9  # a server process using this much of a core is bound by its interpreter lock
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 SAMPLER_NAME = "radar-bench-sampler"
 ACTIVITY = """
-SELECT backend_xid IS NOT NULL, state, wait_event_type, wait_event, left(query, 400) FROM pg_stat_activity
+SELECT pid, backend_xid IS NOT NULL, state, wait_event_type, wait_event, left(query, 400) FROM pg_stat_activity
 WHERE application_name = %s AND state IN ('active', 'idle in transaction')
 """
+# The history rows lock waiters queue on: a waiter holds (or waits for) the tuple lock of the row it waits for
+WAITED_ROWS = """
+SELECT pid, format('(%%s,%%s)', page, tuple) FROM pg_locks
+WHERE locktype = 'tuple' AND pid = ANY(%s) AND relation = 'party_history'::regclass
+"""
+KEY_KINDS = "SELECT ctid::text, split_part(entity_key, ':', 1) FROM party_history WHERE ctid = ANY(%s::tid[])"
 OURS = "SELECT pid FROM pg_stat_activity WHERE application_name = %s OR backend_type <> 'client backend'"
 
 
@@ -84,6 +93,15 @@ def _statement(query: str) -> str:
     return " ".join(found.group(1) for found in (verb, table) if found)
 
 
+def _row(pid: int, kinds: dict[int, str], wait_event: str | None) -> str:
+    """Which row a lock waiter waits on: its key's kind, or, waiting on a transaction with no tuple lock (the
+    unique check of an insert), a row that transaction inserted and has not committed (a key new to both)."""
+    if pid in kinds:
+        kind = kinds[pid]
+        return f", {EntityKind(kind).name.lower() if kind in KINDS else kind} row"
+    return ", a row not yet committed" if wait_event == "transactionid" else ""
+
+
 @dataclass
 class Backends:
     """Sums over pg_stat_activity samples of the server's backends in a transaction, by what each was doing."""
@@ -94,10 +112,13 @@ class Backends:
     doing: Counter[str] = field(default_factory=Counter)
     lock_waits: Counter[str] = field(default_factory=Counter)
 
-    def add(self, rows: list[tuple[bool, str, str | None, str | None, str]]) -> None:
+    def add(
+        self, rows: list[tuple[int, bool, str, str | None, str | None, str]], kinds: dict[int, str]
+    ) -> None:
+        """One sample: pg_stat_activity rows (ACTIVITY), and the key kind of the row each lock waiter waits on."""
         self.samples += 1
-        self.samples_with_lock_wait += any(row[2] == "Lock" for row in rows)
-        for wrote, state, wait_type, wait_event, query in rows:
+        self.samples_with_lock_wait += any(row[3] == "Lock" for row in rows)
+        for pid, wrote, state, wait_type, wait_event, query in rows:
             self.holding += wrote and wait_type != "Lock"
             if state == "idle in transaction":
                 self.doing["idle in transaction"] += 1
@@ -106,7 +127,7 @@ class Backends:
             else:
                 self.doing[f"{wait_type}:{wait_event}"] += 1
             if wait_type == "Lock":
-                self.lock_waits[f"{wait_event} ({_statement(query)})"] += 1
+                self.lock_waits[f"{wait_event} ({_statement(query)}{_row(pid, kinds, wait_event)})"] += 1
 
     @property
     def holding_mean(self) -> float:
@@ -122,7 +143,7 @@ class Backends:
         mean, waiting = in_transaction / self.samples, sum(self.lock_waits.values()) / self.samples
         holding = self.holding_mean
         doing = ", ".join(f"{what} {n / in_transaction:.0%}" for what, n in self.doing.most_common(4))
-        locks = "; ".join(f"{what} {n / in_transaction:.0%}" for what, n in self.lock_waits.most_common(2))
+        locks = "; ".join(f"{what} {n / in_transaction:.0%}" for what, n in self.lock_waits.most_common(3))
         return (
             f"{mean:.2f} backends in a transaction: {waiting:.2f} waiting on a lock, {holding:.2f} holding row"
             f" locks, {mean - waiting - holding:.2f} before their first write",
@@ -143,8 +164,16 @@ class _Sampler(threading.Thread):
     def run(self) -> None:
         began = time.thread_time()
         while not self.stopping.wait(SAMPLE_INTERVAL_S):
-            self.backends.add(self.connection.execute(ACTIVITY, (self.name_,)).fetchall())
+            rows = self.connection.execute(ACTIVITY, (self.name_,)).fetchall()
+            waiting = [row[0] for row in rows if row[3] == "Lock"]
+            self.backends.add(rows, self._kinds(waiting) if waiting else {})
         self.thread_cpu = time.thread_time() - began
+
+    def _kinds(self, waiting: list[int]) -> dict[int, str]:
+        """The entity key kind of the party_history row each waiting backend waits on, where it has one."""
+        rows = dict(self.connection.execute(WAITED_ROWS, (waiting,)).fetchall())
+        kinds = dict(self.connection.execute(KEY_KINDS, (list(set(rows.values())),)).fetchall())
+        return {pid: kinds[tid] for pid, tid in rows.items() if tid in kinds}
 
 
 @dataclass(frozen=True)
@@ -235,8 +264,10 @@ class _Snapshot:
 @contextmanager
 def watch(server: Server) -> Iterator[_Filled]:
     """Account one pass against `server`: yields a holder whose `usage` is set when the block ends."""
-    name = application_name(server.env["PARCEL_RADAR_DATABASE_URL"])
-    connection = psycopg.connect(PG_URL, autocommit=True, application_name=SAMPLER_NAME) if name else None
+    url = server.env["PARCEL_RADAR_DATABASE_URL"]
+    name = application_name(url)
+    # the server's own URL (its search_path: the history table's name resolves), under another name
+    connection = psycopg.connect(url, autocommit=True, application_name=SAMPLER_NAME) if name else None
     sampler = _Sampler(connection, name) if connection and name else None
     filled = _Filled()
     try:

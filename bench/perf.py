@@ -3,7 +3,9 @@ in-process path, batches over HTTP on SQLite and PostgreSQL, single items at fix
 processes, and the server's peak memory, as a table with each figure's ratio to the bare path. Under each HTTP
 pass, what bounds it (bench/bounds.py): the machine's busy cores by who used them (server, PostgreSQL, this
 client, other), CPU per item with the most items/s the cores allow at that cost, and on PostgreSQL how the
-server's backends spent the pass (running, idle in transaction, waiting on a lock).
+server's backends spent the pass (holding row locks, waiting on a lock and on which kind of row, before their
+first write); with one batch in flight, the most that any concurrency gives if all batches share a locked row;
+for workers, the most that the cores allow N workers at the first count's CPU.
 
 Parts (--only, repeatable; default all): predict, bare, http-sqlite, http-pg, single, workers.
 

@@ -171,8 +171,10 @@ class _Sampler(threading.Thread):
 
     def _kinds(self, waiting: list[int]) -> dict[int, str]:
         """The entity key kind of the party_history row each waiting backend waits on, where it has one."""
-        rows = dict(self.connection.execute(WAITED_ROWS, (waiting,)).fetchall())
-        kinds = dict(self.connection.execute(KEY_KINDS, (list(set(rows.values())),)).fetchall())
+        rows: dict[int, str] = dict(self.connection.execute(WAITED_ROWS, (waiting,)).fetchall())
+        kinds: dict[str, str] = dict(
+            self.connection.execute(KEY_KINDS, (list(set(rows.values())),)).fetchall()
+        )
         return {pid: kinds[tid] for pid, tid in rows.items() if tid in kinds}
 
 

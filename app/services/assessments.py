@@ -16,7 +16,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import ARRAY, String, Table, any_, bindparam, insert, select, tuple_
+import orjson
+from sqlalchemy import ColumnElement, Table, TextClause, insert, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
@@ -60,6 +61,7 @@ VAGUENESS = FEATURE_NAMES.index("description_vagueness")
 # Core tables for the batch inserts: executemany without the ORM's per-row bookkeeping.
 _ASSESSMENTS = cast(Table, Assessment.__table__)
 _CASES = cast(Table, ReviewCase.__table__)
+_NAMED_ITEMS = text("item_id = ANY(ARRAY(SELECT json_array_elements_text(CAST(:item_ids AS json))))")
 
 
 def natural_key(shipment: Shipment) -> NaturalKey:
@@ -74,10 +76,11 @@ def _existing(
     wanted = {natural_key(s) for s in shipments}
     if not wanted:
         return {}
-    # PostgreSQL: one array parameter, not two per item (the query runs while the history rows are locked)
+    # PostgreSQL: one JSON parameter, not two per item (the query runs while the history rows are locked)
+    named: ColumnElement[bool] | TextClause
     if session.get_bind().dialect.name == "postgresql":
-        item_ids = sorted({item_id for item_id, _ in wanted})
-        named = Assessment.item_id == any_(bindparam("item_ids", item_ids, type_=ARRAY(String)))
+        item_ids = orjson.dumps(sorted({item_id for item_id, _ in wanted})).decode()
+        named = _NAMED_ITEMS.bindparams(item_ids=item_ids)
     else:
         named = tuple_(Assessment.item_id, Assessment.posted_on).in_(sorted(wanted))
     rows = session.scalars(select(Assessment).where(Assessment.partner_id == partner.id, named))

@@ -61,7 +61,7 @@ VAGUENESS = FEATURE_NAMES.index("description_vagueness")
 # Core tables for the batch inserts: executemany without the ORM's per-row bookkeeping.
 _ASSESSMENTS = cast(Table, Assessment.__table__)
 _CASES = cast(Table, ReviewCase.__table__)
-_NAMED_ITEMS = text("item_id = ANY(ARRAY(SELECT json_array_elements_text(CAST(:item_ids AS json))))")
+_NAMED_ITEMS = text("item_id IN (SELECT json_array_elements_text(CAST(:item_ids AS json)))")
 
 
 def natural_key(shipment: Shipment) -> NaturalKey:

@@ -227,3 +227,22 @@ def test_the_largest_batch_the_settings_allow_is_one_history_read(
         response = post(service, {"items": feed_items(simulated_dir, limit)})
         assert response.status_code == 200, response.text[:500]
         assert len(response.json()["decisions"]) == limit
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_an_item_that_names_no_party_is_assessed_once(request: pytest.FixtureRequest, database: str) -> None:
+    """Its only history keys are aggregate ones (the corridor), so its batch locks them before the check for
+    items already assessed (they are its only rows a retry could wait on), and still writes them last."""
+    service: Service = request.getfixturevalue("service" if database == "sqlite" else "pg_service")
+    item = shipment_doc(serial=97_000_001, sender={"country": "IS"}, addressee={"country": "MT"})
+    del item["posting"]["office_id"]
+    first = post(service, {"items": [item]})
+    assert first.status_code == 200, first.text
+    again = post(service, {"items": [item]})
+    assert again.json()["decisions"] == first.json()["decisions"]
+    with service.session() as session:
+        corridor = session.get(PartyHistory, "cor:NL-MT")
+        assessed = session.scalar(select(func.count()).where(Assessment.item_id == item["item_id"]))
+    assert corridor is not None
+    assert corridor.items_long >= 1.0
+    assert assessed == 1

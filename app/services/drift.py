@@ -144,7 +144,10 @@ class DriftCountBuffer:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop the background flushes, then flush what is pending (at shutdown, after the last request)."""
+        """Stop the background flushes, then flush what is pending (at shutdown, after the last request); a
+        batch that still commits afterwards writes its counts in its own transaction."""
+        info = {k: v for k, v in self._sessions.kw.get("info", {}).items() if k != _BUFFER}
+        self._sessions.configure(info=info)
         self._stopping.set()
         if self._thread is not None:
             self._thread.join()

@@ -178,5 +178,8 @@ def test_buffered_counts_are_flushed_in_the_background_and_at_stop(database_url:
         assert _rows(engine, "at-stop") == {}
         slow.stop()  # as the app's shutdown does
         assert sum(items for (f, _), items in _rows(engine, "at-stop").items() if f == SCORE) == 7
+        with at_stop.begin() as session:  # a batch committing after the stop writes its own counts
+            batches.count(session, "at-stop", slice(7, 10))
+        assert sum(items for (f, _), items in _rows(engine, "at-stop").items() if f == SCORE) == 10
     finally:
         engine.dispose()

@@ -4,11 +4,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.tables import CapacitySetting
-from app.services.rules import ActiveRule, ListHit, RuleFields, matches
+from app.services.rules import ActiveRule, ListHit, RuleFields, capacity_settings, matches
 
 SelectionReason = Literal["allowlist", "watchlist", "rule", "model", "random"]
 VAGUE_DECLARATION = 0.5
@@ -36,17 +34,12 @@ def resolve_capacities(
     session: Session, *, partner_id: int, office_ids: set[str | None], default: Capacity
 ) -> dict[str | None, Capacity]:
     """For each posting office, the most specific setting: office, then partner, then global, then default."""
-    offices = sorted(o for o in office_ids if o)
-    scopes = [f"office:{o}" for o in offices] + [f"partner:{partner_id}", "global"]
-    rows = {
-        row.scope: row
-        for row in session.scalars(select(CapacitySetting).where(CapacitySetting.scope.in_(scopes)))
-    }
+    settings = capacity_settings(session)
 
     def most_specific(office: str | None) -> Capacity:
         for scope in ([f"office:{office}"] if office else []) + [f"partner:{partner_id}", "global"]:
-            if scope in rows:
-                return Capacity(scope, rows[scope].inspection_rate, rows[scope].exploration_share)
+            if scope in settings:
+                return Capacity(scope, *settings[scope])
         return default
 
     return {office: most_specific(office) for office in office_ids}

@@ -1,4 +1,5 @@
-"""Targeting rules on shipment fields and watch/allow lists on pseudonymised parties: storage and matching."""
+"""Targeting rules on shipment fields and watch/allow lists on pseudonymised parties: storage and matching;
+with the capacity settings, cached per process as of one version of their tables."""
 
 import threading
 from collections.abc import Iterable
@@ -8,11 +9,11 @@ from typing import Any, Literal, cast
 from weakref import WeakKeyDictionary
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
-from app.db.tables import ListEntry, RuleVersion
+from app.db.tables import AuditRecord, CapacitySetting, ListEntry, RuleVersion
 from model.money import to_eur
 from model.shipment import CountryCode, ItemCategory, MailClass, PostingChannel, Service
 
@@ -187,21 +188,45 @@ def _load_entries(session: Session) -> dict[str, list[tuple[ListHit, datetime | 
     return entries
 
 
+CapacityRates = tuple[float, float]  # inspection rate, exploration share
+
+
+def capacity_settings(session: Session) -> dict[str, CapacityRates]:
+    """Every scope's capacity setting (from the cached settings; see _targeting)."""
+    return _targeting(session).capacities
+
+
+def _load_capacities(session: Session) -> dict[str, CapacityRates]:
+    rows = session.execute(
+        select(CapacitySetting.scope, CapacitySetting.inspection_rate, CapacitySetting.exploration_share)
+    )
+    return {scope: (rate, share) for scope, rate, share in rows}
+
+
 @dataclass(frozen=True)
 class _Targeting:
-    """Active rules and unrevoked list entries as of one version of their tables."""
+    """Active rules, unrevoked list entries and capacity settings as of one version of their tables."""
 
     version: tuple[Any, ...]
     rules: list[tuple[ActiveRule, datetime | None]]
     entries: dict[str, list[tuple[ListHit, datetime | None]]]
+    capacities: dict[str, CapacityRates]
 
 
-# Rule versions are only ever added, list entries added or revoked (never deleted), so this tuple changes
-# whenever what they say changes; one cheap query per batch checks it, in the batch's own transaction.
+# Audit actions of the only writes of capacity settings (app.services.policy_admin), each audited in its
+# transaction: settings change in place, so their audit records count their changes.
+CAPACITY_ACTIONS = ("capacity.set", "capacity.delete")
+# Rule versions are only ever added, list entries added or revoked (never deleted), audit records only
+# appended, so each count grows with every commit that changes what they say (counts, not the largest id:
+# on PostgreSQL a transaction may commit an id below one already committed). One cheap query per batch
+# checks them, in the batch's own transaction.
 _VERSION = select(
-    select(func.max(RuleVersion.id)).scalar_subquery(),
-    select(func.max(ListEntry.id)).scalar_subquery(),
+    select(func.count(RuleVersion.id)).scalar_subquery(),
+    select(func.count(ListEntry.id)).scalar_subquery(),
     select(func.count(ListEntry.revoked_at)).scalar_subquery(),
+    select(func.count())
+    .where(or_(*(AuditRecord.action == action for action in CAPACITY_ACTIONS)))
+    .scalar_subquery(),
 )
 _cache: "WeakKeyDictionary[Engine, _Targeting]" = WeakKeyDictionary()  # one per database, per process
 _cache_lock = threading.Lock()
@@ -209,8 +234,8 @@ _SEEN = "targeting"
 
 
 def _targeting(session: Session) -> _Targeting:
-    """Rules and list entries as this transaction sees them, reloaded only when their version changed (so
-    every process sees a change from its next batch on, with no list query per batch)."""
+    """Rules, list entries and capacity settings as this transaction sees them, reloaded only when their
+    version changed (so every process sees a change from its next batch on, with no list query per batch)."""
     transaction = session.get_transaction()
     seen = session.info.get(_SEEN)
     if transaction is not None and seen is not None and seen[0] is transaction:
@@ -219,7 +244,9 @@ def _targeting(session: Session) -> _Targeting:
     version = tuple(session.execute(_VERSION).one())
     targeting = _cache.get(engine)
     if targeting is None or targeting.version != version:
-        targeting = _Targeting(version, _load_rules(session), _load_entries(session))
+        targeting = _Targeting(
+            version, _load_rules(session), _load_entries(session), _load_capacities(session)
+        )
         with _cache_lock:
             _cache[engine] = targeting
     session.info[_SEEN] = (session.get_transaction(), targeting)

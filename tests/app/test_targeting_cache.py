@@ -1,17 +1,25 @@
-"""Rules and list entries are cached per process and reloaded when their tables change: a second engine on
-the same database (as another worker process would be) sees every addition, revocation and new rule version
-from its next batch on."""
+"""Rules, list entries and capacity settings are cached per process and reloaded when their tables change: a
+second engine on the same database (as another worker process would be) sees every addition, revocation, new
+rule version and capacity change from its next batch on."""
 
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from app.credentials import Role, create_officer
+from app.credentials import PartnerKind, Role, create_officer, create_partner
 from app.db.engine import make_engine, session_factory
 from app.db.migrate import upgrade
 from app.db.tables import Officer
-from app.services.policy_admin import add_list_entry, revoke_list_entry, save_rule
+from app.services.policy import Capacity, resolve_capacities
+from app.services.policy_admin import (
+    add_list_entry,
+    delete_capacity,
+    revoke_list_entry,
+    save_rule,
+    set_capacity,
+)
 from app.services.rules import RuleConditions, active_rules, list_hits
+from tests.conftest import pg_schema
 
 KEY = "snd:0123456789abcdef"
 
@@ -58,3 +66,78 @@ def test_another_process_sees_each_change_from_its_next_batch(tmp_path: Path) ->
     finally:
         scoring.dispose()
         admin.dispose()
+
+
+def _capacities(engine: Engine, partner_id: int) -> dict[str | None, tuple[str, float, float]]:
+    with session_factory(engine)() as session:
+        resolved = resolve_capacities(
+            session, partner_id=partner_id, office_ids={"NL1", None}, default=Capacity("default", 0.01, 0.1)
+        )
+        return {office: (c.scope, c.inspection_rate, c.exploration_share) for office, c in resolved.items()}
+
+
+def test_another_process_sees_each_capacity_change_from_its_next_batch(tmp_path: Path) -> None:
+    """Capacity settings change in place; the cache sees a new setting, a changed one and a deleted one."""
+    url = f"sqlite:///{tmp_path / 'radar.db'}"
+    upgrade(url)
+    scoring, admin = make_engine(url), make_engine(url)
+    try:
+        writes = session_factory(admin)
+        with writes() as session, session.begin():
+            officer = create_officer(session, username="sup", display_name="Sup", role=Role.SUPERVISOR)
+            partner = create_partner(session, name="post", kind=PartnerKind.POST).id
+        default = ("default", 0.01, 0.1)
+        assert _capacities(scoring, partner) == {"NL1": default, None: default}  # now cached
+        changes = (
+            ("global", 0.05, 0.2, {"NL1": ("global", 0.05, 0.2), None: ("global", 0.05, 0.2)}),
+            ("office:NL1", 0.3, 0.0, {"NL1": ("office:NL1", 0.3, 0.0), None: ("global", 0.05, 0.2)}),
+            ("office:NL1", 0.4, 0.5, {"NL1": ("office:NL1", 0.4, 0.5), None: ("global", 0.05, 0.2)}),
+            (f"partner:{partner}", 0.1, 0.1, {"NL1": ("office:NL1", 0.4, 0.5), None: (f"partner:{partner}", 0.1, 0.1)}),
+        )  # fmt: skip
+        for scope, rate, share, expected in changes:
+            with writes() as session, session.begin():
+                set_capacity(
+                    session, officer=session.merge(officer), scope=scope, inspection_rate=rate,
+                    exploration_share=share,
+                )  # fmt: skip
+            assert _capacities(scoring, partner) == expected
+        for scope, expected in (
+            ("office:NL1", {"NL1": (f"partner:{partner}", 0.1, 0.1), None: (f"partner:{partner}", 0.1, 0.1)}),
+            (f"partner:{partner}", {"NL1": ("global", 0.05, 0.2), None: ("global", 0.05, 0.2)}),
+        ):
+            with writes() as session, session.begin():
+                delete_capacity(session, officer=session.merge(officer), scope=scope)
+            assert _capacities(scoring, partner) == expected
+    finally:
+        scoring.dispose()
+        admin.dispose()
+
+
+def test_a_change_committed_after_a_later_one_is_seen_on_postgresql() -> None:
+    """PostgreSQL hands out ids as transactions ask and they commit in any order: a list entry, rule version
+    or capacity change that commits after one with a larger id is still seen from the next batch on."""
+    with pg_schema("radar_targeting") as url:
+        upgrade(url)
+        scoring, admin = make_engine(url), make_engine(url)
+        try:
+            writes = session_factory(admin)
+            with writes() as session, session.begin():
+                officer = create_officer(session, username="sup", display_name="Sup", role=Role.SUPERVISOR)
+            assert _hits(scoring) == []
+            with writes() as first, writes() as second:
+                early = add_list_entry(
+                    first, officer=first.merge(officer), list_kind="watch", entity="sender", key=KEY,
+                    label="first", reason="test", expires_at=None,
+                )  # fmt: skip
+                late = add_list_entry(
+                    second, officer=second.merge(officer), list_kind="watch", entity="sender", key=KEY,
+                    label="second", reason="test", expires_at=None,
+                )  # fmt: skip
+                assert early.id < late.id
+                second.commit()
+                assert _hits(scoring) == [late.id]
+                first.commit()
+                assert _hits(scoring) == [early.id, late.id]
+        finally:
+            scoring.dispose()
+            admin.dispose()

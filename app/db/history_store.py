@@ -7,10 +7,11 @@ the exception: a batch reads them unlocked and locks them for its last write onl
 """
 
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import ColumnElement, RowMapping, Table, TextClause, delete, select, text
+from sqlalchemy import Insert, RowMapping, Select, Table, bindparam, delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -49,6 +50,22 @@ _UPDATE_ROWS = text(
     " last_seizure_at float8)"
     " WHERE h.entity_key = v.entity_key"
 )
+
+
+_TABLE = cast(Table, PartyHistory.__table__)
+# Statements built once: constructing one cost as much CPU as running it for a one-item batch.
+_LOAD: dict[bool, Select[Any]] = {
+    True: select(_TABLE).where(_NAMED),
+    False: select(_TABLE).where(_TABLE.c.entity_key.in_(bindparam("keys", expanding=True))),
+}
+
+
+@cache
+def _upsert(postgres: bool) -> Insert:
+    """Insert or update rows by entity key (Core: no ORM bookkeeping per row)."""
+    statement = postgresql.insert(_TABLE) if postgres else sqlite.insert(_TABLE)
+    updated = {name: statement.excluded[name] for name in _UPDATED_COLUMNS}
+    return statement.on_conflict_do_update(index_elements=["entity_key"], set_=updated)
 
 
 def lock_order(keys: Iterable[str]) -> list[str]:
@@ -111,14 +128,9 @@ class SqlHistoryStore:
             return {}
         if lock:
             self.lock(wanted)
-        table = PartyHistory.__table__
         # PostgreSQL: one parameter, not one bound parameter per key (a batch names ~8,000 keys)
-        where: ColumnElement[bool] | TextClause
-        if self._postgres:
-            where = _NAMED.bindparams(keys=orjson.dumps(wanted).decode())
-        else:
-            where = table.c.entity_key.in_(wanted)
-        rows = self._session.execute(select(table).where(where)).mappings()
+        named: str | list[str] = orjson.dumps(wanted).decode() if self._postgres else wanted
+        rows = self._session.execute(_LOAD[self._postgres], {"keys": named}).mappings()
         states = {}
         for row in rows:
             if row["items_long"] == _RESERVED_COUNT:
@@ -139,11 +151,8 @@ class SqlHistoryStore:
         if self._postgres and self._locked.issuperset(states):
             self._session.execute(_UPDATE_ROWS, {"rows": orjson.dumps(rows).decode()})
             return
-        dialect = postgresql if self._postgres else sqlite
-        statement = dialect.insert(cast(Table, PartyHistory.__table__))  # Core: no ORM bookkeeping per row
-        updated = {name: statement.excluded[name] for name in _UPDATED_COLUMNS}
-        upsert = statement.on_conflict_do_update(index_elements=["entity_key"], set_=updated)
-        self._session.execute(upsert, rows)  # one compiled statement, stepped for every row in C
+        # one compiled statement, stepped for every row in C
+        self._session.execute(_upsert(self._postgres), rows)
 
     def save_aggregates(
         self,

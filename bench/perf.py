@@ -10,7 +10,8 @@ for workers, the most that the cores allow N workers at the first count's CPU.
 Parts (--only, repeatable; default all): predict, bare, http-sqlite, http-pg, single, workers.
 
 Usage: python -m bench.perf [--only PART] [--batches N] [--batch-items N] [--rates 50,200,400,800]
-                            [--seconds S] [--workers 1,2] [--single-pg] [--model DIR] [--server-python PATH]
+                            [--seconds S] [--workers 1,2] [--single-pg] [--single-workers N] [--model DIR]
+                            [--server-python PATH]
 """
 
 import argparse
@@ -191,6 +192,12 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="worker process counts for the workers part")
     parser.add_argument("--single-pg", action="store_true", help="single items on PostgreSQL, not SQLite")
     parser.add_argument(
+        "--single-workers",
+        type=int,
+        default=1,
+        help="server processes for single items (one runs on ~1 core)",
+    )
+    parser.add_argument(
         "--server-python",
         default=sys.executable,
         help="the interpreter that runs the server, e.g. of a venv with the runtime dependencies only (as the"
@@ -236,7 +243,9 @@ def _http(
 def _single(table: Table, out: Path, args: argparse.Namespace, items: list[Any]) -> None:
     rates = [float(r) for r in args.rates.split(",")]
     label = "PostgreSQL" if args.single_pg else "SQLite"
-    with server_on(args.single_pg, out / "single", args.model) as server:
+    if args.single_workers > 1:
+        label += f", {args.single_workers} workers"
+    with server_on(args.single_pg, out / "single", args.model, args.single_workers) as server:
         single_items(table, server, items, rates, args.seconds, label)
 
 

@@ -1,6 +1,6 @@
 """Prometheus metrics: a registry per app, the counters routes update after commit, and GET /metrics."""
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 
 from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -8,20 +8,19 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, PlatformCol
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
-from sqlalchemy import bindparam, event, func, select
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.auth import metrics_refusal
-from app.db.tables import Assessment, OutcomeRecord, ReviewCase
+from app.db.tables import OutcomeRecord, ReviewCase
 from app.middleware import ObservedRequests
 from app.model_holder import serving_scorer
+from app.services.assessments import Tally
 from app.services.drift import LEVELS
 from app.services.monitoring import Monitor, MonitoringSnapshot
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 BATCH_BUCKETS = (1, 10, 50, 100, 250, 500, 750, 1000, 2500, 10_000, 100_000)
-Tally = Sequence[tuple[str, str | None, int]]
-"""(decision, selection reason, items) of one batch."""
 
 
 class _ModelInfo(Collector):
@@ -172,17 +171,8 @@ def _after_commit(session: Session, count: Callable[[], None]) -> None:
     event.listen(session, "after_commit", lambda _session: count(), once=True)
 
 
-_BATCH_TALLY = (  # built once: constructing it cost about as much CPU as running it for a one-item batch
-    select(Assessment.decision, Assessment.selection_reason, func.count())
-    .where(Assessment.batch_id == bindparam("batch_id"))
-    .group_by(Assessment.decision, Assessment.selection_reason)
-)
-
-
-def count_batch(session: Session, metrics: Metrics, *, batch_id: str, items: int) -> None:
-    """Count a batch of `items` and its new assessments by decision and selection reason (one grouped query)."""
-    rows = session.execute(_BATCH_TALLY, {"batch_id": batch_id}).all()
-    tally = [(decision, reason, count) for decision, reason, count in rows]
+def count_batch(session: Session, metrics: Metrics, *, items: int, tally: Tally) -> None:
+    """Count a batch of `items` and its new assessments by decision and selection reason (AssessedBatch)."""
     _after_commit(session, lambda: metrics.batch_assessed(items, tally))
 
 

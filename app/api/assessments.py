@@ -10,7 +10,7 @@ from anyio import to_thread
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.deps import (
     MetricsDep,
@@ -18,7 +18,7 @@ from app.api.deps import (
     PolicyDep,
     ReadSessionDep,
     ScorerDep,
-    SessionDep,
+    SessionFactoryDep,
     SettingsDep,
 )
 from app.api.error_docs import AUTHENTICATED, BatchValidationErrorBody, errors
@@ -160,7 +160,7 @@ def _validate_items(
 )
 async def assess(
     body: RawBodyDep,
-    session: SessionDep,
+    sessions: SessionFactoryDep,
     scorer: ScorerDep,
     partner: PartnerDep,
     settings: SettingsDep,
@@ -179,13 +179,13 @@ async def assess(
     """
     if len(body.content) > GROUPED_BODY_BYTES:  # parsing a large body would hold up the event loop
         return await to_thread.run_sync(
-            partial(_assess_now, body, session, scorer, partner, settings, policy, metrics, idempotency_key)
+            partial(_assess_now, body, sessions, scorer, partner, settings, policy, metrics, idempotency_key)
         )
     request = _parsed(body, settings, partner)
     if idempotency_key is None and not request.errors and len(request.valid) <= GROUPED_ITEMS:
         return model_response(await group_commit.assess(partner=partner, scorer=scorer, items=request.valid))
     return await to_thread.run_sync(
-        partial(_assess_now, request, session, scorer, partner, settings, policy, metrics, idempotency_key)
+        partial(_assess_now, request, sessions, scorer, partner, settings, policy, metrics, idempotency_key)
     )
 
 
@@ -207,7 +207,7 @@ def _parsed(body: RawBody, settings: Settings, partner: Partner) -> ParsedReques
 
 def _assess_now(
     request: RawBody | ParsedRequest,
-    session: Session,
+    sessions: sessionmaker[Session],
     scorer: Scorer,
     partner: Partner,
     settings: Settings,
@@ -215,26 +215,34 @@ def _assess_now(
     metrics: Metrics,
     idempotency_key: str | None,
 ) -> Response:
-    """The request in its own transaction (in a worker thread), with its idempotency record if it has a key."""
+    """The request in its own transaction, committed in the worker thread that runs it, before the answer is
+    sent (only these requests open one: a grouped request's group has its own), with its idempotency record
+    if it has a key."""
     parsed = request if isinstance(request, ParsedRequest) else _parsed(request, settings, partner)
+    with sessions.begin() as session:
 
-    def work() -> AssessmentResponse:
-        response = assess_batch(
-            session, scorer=scorer, partner=partner, items=parsed.valid, policy=policy, errors=parsed.errors
+        def work() -> AssessmentResponse:
+            batch = assess_batch(
+                session,
+                scorer=scorer,
+                partner=partner,
+                items=parsed.valid,
+                policy=policy,
+                errors=parsed.errors,
+            )
+            count_batch(session, metrics, items=parsed.items, tally=batch.tally)
+            return batch.response
+
+        if idempotency_key is None:
+            return model_response(work())
+        result = run_once(
+            session,
+            partner_id=partner.id,
+            key=idempotency_key,
+            fingerprint=request_fingerprint("POST", "/v1/assessments", parsed.content),
+            ttl=timedelta(hours=settings.idempotency_ttl_hours),
+            work=work,
         )
-        count_batch(session, metrics, batch_id=response.batch_id, items=parsed.items)
-        return response
-
-    if idempotency_key is None:
-        return model_response(work())
-    result = run_once(
-        session,
-        partner_id=partner.id,
-        key=idempotency_key,
-        fingerprint=request_fingerprint("POST", "/v1/assessments", parsed.content),
-        ttl=timedelta(hours=settings.idempotency_ttl_hours),
-        work=work,
-    )
     if isinstance(result, StoredResponse):
         return Response(
             result.body,

@@ -10,6 +10,7 @@ runs, and no update is lost (docs/scaling.md).
 """
 
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -17,7 +18,7 @@ from typing import Any, cast
 
 import numpy as np
 import orjson
-from sqlalchemy import ColumnElement, Table, TextClause, insert, select, text, tuple_
+from sqlalchemy import Row, Table, bindparam, insert, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
@@ -62,6 +63,20 @@ VAGUENESS = FEATURE_NAMES.index("description_vagueness")
 _ASSESSMENTS = cast(Table, Assessment.__table__)
 _CASES = cast(Table, ReviewCase.__table__)
 _NAMED_ITEMS = text("item_id IN (SELECT json_array_elements_text(CAST(:item_ids AS json)))")
+# The assessed-items check, built once per dialect (building it cost as much CPU as running it for one item):
+# PostgreSQL takes one JSON parameter, not two per item (the query runs while the history rows are locked).
+_PREVIOUS = select(
+    Assessment.id, Assessment.item_id, Assessment.posted_on, Assessment.decision, Assessment.referral
+).where(Assessment.partner_id == bindparam("partner_id"))
+_EXISTING = {
+    True: _PREVIOUS.where(_NAMED_ITEMS),
+    False: _PREVIOUS.where(
+        tuple_(Assessment.item_id, Assessment.posted_on).in_(bindparam("wanted", expanding=True))
+    ),
+}
+PreviousAssessment = Row[str, str, date, str, str | None]  # id, item_id, posted_on, decision, referral
+Tally = list[tuple[str, str | None, int]]
+"""(decision, selection reason, items) of a batch's new assessments."""
 
 
 def natural_key(shipment: Shipment) -> NaturalKey:
@@ -71,19 +86,18 @@ def natural_key(shipment: Shipment) -> NaturalKey:
 
 def _existing(
     session: Session, partner: Partner, shipments: Sequence[Shipment]
-) -> dict[NaturalKey, Assessment]:
+) -> dict[NaturalKey, PreviousAssessment]:
     """Assessments already made for these items by this partner."""
     wanted = {natural_key(s) for s in shipments}
     if not wanted:
         return {}
-    # PostgreSQL: one JSON parameter, not two per item (the query runs while the history rows are locked)
-    named: ColumnElement[bool] | TextClause
-    if session.get_bind().dialect.name == "postgresql":
-        item_ids = orjson.dumps(sorted({item_id for item_id, _ in wanted})).decode()
-        named = _NAMED_ITEMS.bindparams(item_ids=item_ids)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    parameters: dict[str, Any] = {"partner_id": partner.id}
+    if postgres:
+        parameters["item_ids"] = orjson.dumps(sorted({item_id for item_id, _ in wanted})).decode()
     else:
-        named = tuple_(Assessment.item_id, Assessment.posted_on).in_(sorted(wanted))
-    rows = session.scalars(select(Assessment).where(Assessment.partner_id == partner.id, named))
+        parameters["wanted"] = sorted(wanted)
+    rows = session.execute(_EXISTING[postgres], parameters)
     return {key: row for row in rows if (key := (row.item_id, row.posted_on)) in wanted}
 
 
@@ -319,6 +333,19 @@ def _save_aggregates(history: LockedHistory, scored: Sequence[ScoredItem]) -> No
     history.store.save_aggregates(sequential, history.read, deltas)
 
 
+@dataclass(frozen=True)
+class AssessedBatch:
+    """A batch's answer, and its new assessments counted by decision and selection reason (for the metrics)."""
+
+    response: AssessmentResponse
+    tally: Tally
+
+
+def _tally(rows: Sequence[dict[str, Any]]) -> Tally:
+    counts = Counter((row["decision"], row["selection_reason"]) for row in rows)
+    return [(decision, reason, count) for (decision, reason), count in counts.items()]
+
+
 def assess_batch(
     session: Session,
     *,
@@ -327,7 +354,7 @@ def assess_batch(
     items: Sequence[tuple[int, Shipment]],
     policy: AssessmentPolicy,
     errors: Sequence[ItemError] = (),
-) -> AssessmentResponse:
+) -> AssessedBatch:
     """Score (index, shipment) pairs and persist everything; items assessed before return their first answer.
     The policy's shadow model, if any, also scores the fresh items on the same features (no decision changes)."""
     batch_id = new_id()
@@ -385,9 +412,10 @@ def assess_batch(
             decisions.append(
                 _decision(index, previous.item_id, previous.id, previous.decision, previous.referral)
             )
-    return AssessmentResponse(
+    response = AssessmentResponse(
         batch_id=batch_id,
         model_version=scorer.model_version,
         decisions=sorted(decisions, key=lambda d: d.index),
         errors=list(errors),
     )
+    return AssessedBatch(response, _tally(rows))

@@ -118,10 +118,11 @@ class GroupCommit:
             owners = [(request, index) for request in requests for index, _ in request.items]
             merged = [(n, s) for n, s in enumerate(s for request in requests for _, s in request.items)]
             head = requests[0]
-            response = assess_batch(
+            batch = assess_batch(
                 session, scorer=head.scorer, partner=head.partner, items=merged, policy=self._policy
             )
-            count_batch(session, self._metrics, batch_id=response.batch_id, items=len(merged))
+            count_batch(session, self._metrics, items=len(merged), tally=batch.tally)
+            response = batch.response
             for request in requests:
                 decisions = [
                     decision.model_copy(update={"index": owners[decision.index][1]})

@@ -84,7 +84,7 @@ class Run:
             assert row is not None
             response = assess_batch(
                 session, scorer=self.scorer, partner=row, items=list(enumerate(batch)), policy=self.policy
-            )
+            ).response
         partner.sent += len(response.decisions)
         partner.held += sum(d.decision == "hold" for d in response.decisions)
 

@@ -198,7 +198,7 @@ def _assess(
     assert partner is not None
     response = assess_batch(
         session, scorer=scorer, partner=partner, items=list(enumerate(submitted)), policy=policy
-    )
+    ).response
     held = []
     for decision in response.decisions:
         if decision.decision == "hold":

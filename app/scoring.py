@@ -5,7 +5,7 @@ from collections.abc import MutableMapping, Sequence
 from model.artifact import ModelArtifact
 from model.entities import EntityKeys, Pseudonymiser
 from model.explain import Reason, top_reasons
-from model.features import FeatureMatrix, feature_matrix
+from model.features import FeatureMatrix, feature_matrix, shipment_matrix
 from model.history import EntityState
 from model.shipment import Shipment
 
@@ -24,13 +24,19 @@ class Scorer:
     def entity_keys(self, shipments: Sequence[Shipment]) -> list[EntityKeys]:
         return [self.pseudonymiser.keys_for(s) for s in shipments]
 
+    def shipment_features(self, shipments: Sequence[Shipment]) -> FeatureMatrix:
+        """The features no history changes (model.features.shipment_matrix), for `features(static=...)`."""
+        return shipment_matrix(shipments, self.artifact.profile)
+
     def features(
         self,
         shipments: Sequence[Shipment],
         keys: Sequence[EntityKeys],
         states: MutableMapping[str, EntityState],
+        static: FeatureMatrix | None = None,
     ) -> FeatureMatrix:
-        return feature_matrix(shipments, keys, states, self.artifact.profile)
+        """The feature matrix; `static`: the items' `shipment_features`, if worked out before."""
+        return feature_matrix(shipments, keys, states, self.artifact.profile, static)
 
     def scores(self, features: FeatureMatrix) -> tuple[FeatureMatrix, FeatureMatrix]:
         """(raw score, calibrated probability) per row; decisions compare raw scores with thresholds."""

@@ -505,12 +505,30 @@ def observe_aggregates(states: MutableMapping[str, EntityState], keys: EntityKey
             observe_entity(states, key, now, None, None)
 
 
+def shipment_matrix(shipments: Sequence[Shipment], profile: MarketProfile) -> FeatureMatrix:
+    """The SHIPMENT_FEATURES columns of `shipments`: what no history changes, so the service works them out
+    before it locks any history row, and training replay in its preparing processes."""
+    rows = [shipment_row(shipment, profile) for shipment in shipments]
+    return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(SHIPMENT_FEATURES))
+
+
+def with_history(static: FeatureMatrix, history: Sequence[Sequence[float]]) -> FeatureMatrix:
+    """The feature matrix: each item's SHIPMENT_FEATURES row (`shipment_matrix`), then its HISTORY_FEATURES
+    (`observe`), in FEATURES order."""
+    rows = np.asarray(history, dtype=np.float64).reshape(len(history), len(HISTORY_FEATURES))
+    return np.hstack((static, rows))
+
+
 def feature_matrix(
     shipments: Sequence[Shipment],
     keys: Sequence[EntityKeys],
     states: MutableMapping[str, EntityState],
     profile: MarketProfile,
+    static: FeatureMatrix | None = None,
 ) -> FeatureMatrix:
-    """Features of `shipments` in the given order; each item sees the items before it, then is counted in."""
-    rows = [shipment_row(s, profile) + observe(states, k, s) for s, k in zip(shipments, keys, strict=True)]
-    return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
+    """Features of `shipments` in the given order; each item sees the items before it, then is counted in.
+    `static`: their `shipment_matrix`, if already worked out."""
+    if static is None:
+        static = shipment_matrix(shipments, profile)
+    history = [observe(states, k, s) for s, k in zip(shipments, keys, strict=True)]
+    return with_history(static, history)

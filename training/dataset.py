@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from model.entities import EntityKeys
-from model.features import FEATURES, HISTORY_FEATURES
+from model.features import FEATURES, with_history
 from model.shipment import Outcome
 
 
@@ -75,8 +75,7 @@ class DatasetBuilder:
 
     def add(self, chunk: PreparedChunk, history: list[list[float]], outcomes: list[Outcome | None]) -> None:
         """A replayed chunk: its static features, the history features of each item, and its outcomes."""
-        rows = np.asarray(history, dtype=np.float64).reshape(len(history), len(HISTORY_FEATURES))
-        self.features.append(np.hstack((chunk.static, rows)))
+        self.features.append(with_history(chunk.static, history))
         self.posted_at.extend(chunk.posted_at)
         self.item_ids.extend(chunk.item_ids)
         self.destination.extend(chunk.destinations)

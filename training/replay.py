@@ -18,11 +18,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
 
-import numpy as np
 from pydantic import ValidationError
 
 from model.entities import EntityKeys, Pseudonymiser, seizure_targets
-from model.features import SHIPMENT_FEATURES, observe_at, shipment_row
+from model.features import observe_at, shipment_matrix
 from model.history import EntityState, InMemoryHistoryStore, link_seizure, record_hold, unlink_seizure
 from model.market_profile import MarketProfile
 from model.shipment import Outcome, Shipment
@@ -92,7 +91,6 @@ def prepare_chunk(path: Path, chunk: list[tuple[int, bytes]]) -> PreparedChunk:
             raise InputFileError(f"{path}:{number}: not a valid shipment: {exc}") from exc
     posted = [shipment.posting.posted_at for shipment in shipments]
     corridors = [shipment.corridor for shipment in shipments]
-    static = [shipment_row(shipment, profile) for shipment in shipments]
     return PreparedChunk(
         item_ids=[shipment.item_id for shipment in shipments],
         posted_on=[moment.date() for moment in posted],
@@ -101,7 +99,7 @@ def prepare_chunk(path: Path, chunk: list[tuple[int, bytes]]) -> PreparedChunk:
         destinations=[destination for _, destination in corridors],
         mail_classes=[shipment.mail_class.value for shipment in shipments],
         keys=[pseudonymiser.keys_for(shipment) for shipment in shipments],
-        static=np.asarray(static, dtype=np.float64).reshape(len(shipments), len(SHIPMENT_FEATURES)),
+        static=shipment_matrix(shipments, profile),
     )
 
 

@@ -18,7 +18,21 @@ from typing import Any, cast
 
 import numpy as np
 import orjson
-from sqlalchemy import Row, Table, bindparam, insert, select, text, tuple_
+from sqlalchemy import (
+    JSON,
+    Float,
+    Insert,
+    LargeBinary,
+    Row,
+    Table,
+    bindparam,
+    column,
+    func,
+    insert,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
@@ -33,7 +47,7 @@ from app.services.policy import Capacity, Selection, resolve_capacities, select_
 from app.services.rules import ActiveRule, ListHit, RuleFields, active_rules, list_hits
 from app.services.shadow import record_shadow_scores
 from model.entities import EntityKeys, postcode_area
-from model.features import FEATURE_NAMES, is_aggregate, observe_aggregates
+from model.features import FEATURE_NAMES, SHIPMENT_FEATURES, FeatureMatrix, is_aggregate, observe_aggregates
 from model.history import EntityState, record_hold
 from model.shipment import Shipment
 
@@ -74,6 +88,46 @@ _EXISTING = {
         tuple_(Assessment.item_id, Assessment.posted_on).in_(bindparam("wanted", expanding=True))
     ),
 }
+
+
+def _rows_from_json(table: Table) -> Insert:
+    """PostgreSQL: insert rows given as one JSON array of objects (the history store's way): psycopg's
+    executemany processes every parameter of every row in Python while the batch holds its history rows."""
+    rows = (
+        func.json_to_recordset(bindparam("rows", type_=JSON))
+        .table_valued(*(column(c.name, c.type) for c in table.columns))
+        .render_derived(name="r", with_types=True)
+    )
+    names = [c.name for c in table.columns]
+    return insert(table).from_select(names, select(*(rows.c[name] for name in names)))
+
+
+_INSERT_ASSESSMENTS = _rows_from_json(_ASSESSMENTS)
+_BINARY = tuple(column.name for column in _ASSESSMENTS.columns if isinstance(column.type, LargeBinary))
+_FLOATS = tuple(column.name for column in _ASSESSMENTS.columns if isinstance(column.type, Float))
+
+
+def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+    """An assessment row as _INSERT_ASSESSMENTS reads it back exactly: bytes as bytea's hex text, floats JSON
+    has no number for (inf, nan) as float8's text; numbers, dates, datetimes (ISO, with their offset) and JSON
+    documents as orjson writes them (a json column keeps that text, as executemany stores it)."""
+    converted = {**row}
+    for name in _BINARY:
+        if (value := row[name]) is not None:
+            converted[name] = "\\x" + value.hex()
+    for name in _FLOATS:
+        if (value := row[name]) is not None and not math.isfinite(value):
+            converted[name] = str(value)
+    return converted
+
+
+def _insert_assessments(session: Session, rows: list[dict[str, Any]]) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_INSERT_ASSESSMENTS, {"rows": [_json_row(row) for row in rows]})
+    else:
+        session.execute(insert(_ASSESSMENTS), rows)
+
+
 PreviousAssessment = Row[str, str, date, str, str | None]  # id, item_id, posted_on, decision, referral
 Tally = list[tuple[str, str | None, int]]
 """(decision, selection reason, items) of a batch's new assessments."""
@@ -103,7 +157,8 @@ def _existing(
 
 @dataclass(frozen=True)
 class PreparedItem:
-    """An item with what no history row changes (keys, public document, rule fields, list hits)."""
+    """An item with what no history row changes (keys, public document, rule fields, list hits, its
+    SHIPMENT_FEATURES and the assessment row's columns that come from the item alone)."""
 
     index: int
     shipment: Shipment
@@ -111,6 +166,8 @@ class PreparedItem:
     document: dict[str, Any]
     fields: RuleFields
     hits: list[ListHit]
+    static: FeatureMatrix  # the item's row of Scorer.shipment_features
+    columns: dict[str, Any]  # _item_columns
 
 
 @dataclass(frozen=True)
@@ -137,6 +194,7 @@ class ScoredItem:
     shipment: Shipment
     document: dict[str, Any]
     keys: EntityKeys
+    columns: dict[str, Any]
     features: list[float]
     raw_score: float
     probability: float
@@ -144,30 +202,22 @@ class ScoredItem:
     selection: Selection
 
 
-def _assessment_row(
-    item: ScoredItem, *, partner: Partner, batch_id: str, model_version: str
-) -> dict[str, Any]:
-    shipment, keys, selection = item.shipment, item.keys, item.selection
+def _item_columns(
+    index: int, shipment: Shipment, keys: EntityKeys, document: dict[str, Any], *, partner: Partner,
+    batch_id: str, model_version: str,
+) -> dict[str, Any]:  # fmt: skip
+    """The assessment row's columns that come from the item alone (worked out before the history is locked)."""
     origin, destination = shipment.corridor
     return {
-        "id": new_id(),
         "partner_id": partner.id,
         "batch_id": batch_id,
-        "item_index": item.index,
+        "item_index": index,
         "item_id": shipment.item_id,
         "posted_at": shipment.posting.posted_at,
         "posted_on": shipment.posting.posted_at.date(),
         "origin": origin,
         "destination": destination,
         "mail_class": shipment.mail_class.value,
-        "score": item.probability,
-        "raw_score": item.raw_score,
-        "threshold": item.threshold,
-        "decision": "hold" if selection.held else "release",
-        "referral": selection.referral,
-        "selection_reason": selection.reason,
-        "selection_probability": selection.probability,
-        "hits": selection.hits,
         "model_version": model_version,
         "sender_key": keys.sender,
         "sender_address_key": keys.sender_address,
@@ -180,7 +230,23 @@ def _assessment_row(
         "sender_name_key": keys.sender_name,
         "sender_habit_key": keys.sender_habit,
         "buyer_key": keys.buyer,
-        "shipment": item.document,
+        "shipment": document,
+    }
+
+
+def _assessment_row(item: ScoredItem) -> dict[str, Any]:
+    selection = item.selection
+    return {
+        "id": new_id(),
+        **item.columns,
+        "score": item.probability,
+        "raw_score": item.raw_score,
+        "threshold": item.threshold,
+        "decision": "hold" if selection.held else "release",
+        "referral": selection.referral,
+        "selection_reason": selection.reason,
+        "selection_probability": selection.probability,
+        "hits": selection.hits,
         "features": np.asarray(item.features, "<f8").tobytes(),
         "created_at": utcnow(),
     }
@@ -224,16 +290,25 @@ def _prepare(
     partner: Partner,
     items: Sequence[tuple[int, Shipment]],
     policy: AssessmentPolicy,
+    batch_id: str,
 ) -> tuple[list[PreparedItem], Targeting]:
     """Everything about the items that no history row changes, worked out before any row is locked."""
     shipments = [s for _, s in items]
     keys = scorer.entity_keys(shipments)
+    static = scorer.shipment_features(shipments)
     hits_by_key = list_hits(session, (key for k in keys for _, key in k.items()))
     prepared = []
-    for (index, shipment), entity_keys in zip(items, keys, strict=True):
+    for position, ((index, shipment), entity_keys) in enumerate(zip(items, keys, strict=True)):
         document = public_shipment(shipment)
         hits = [hit for _, key in entity_keys.items() for hit in hits_by_key.get(key, [])]
-        prepared.append(PreparedItem(index, shipment, entity_keys, document, RuleFields.of(document), hits))
+        columns = _item_columns(
+            index, shipment, entity_keys, document,
+            partner=partner, batch_id=batch_id, model_version=scorer.model_version,
+        )  # fmt: skip
+        fields = RuleFields.of(document)
+        prepared.append(
+            PreparedItem(index, shipment, entity_keys, document, fields, hits, static[position], columns)
+        )
     capacities = resolve_capacities(
         session,
         partner_id=partner.id,
@@ -256,7 +331,8 @@ def _score(
     written (the aggregate keys' are written last, `_save_aggregates`)."""
     shipments = [item.shipment for item in items]
     store, states = history.store, history.states
-    features = scorer.features(shipments, [item.keys for item in items], states)
+    static = np.asarray([item.static for item in items]).reshape(len(items), len(SHIPMENT_FEATURES))
+    features = scorer.features(shipments, [item.keys for item in items], states, static)
     raw_scores, probabilities = scorer.scores(features)
     capacities = targeting.capacities
     # One threshold per distinct rate, not per office: a batch names hundreds of offices, mostly on one rate.
@@ -273,33 +349,30 @@ def _score(
     thresholds = {office: by_rate[capacity.model_rate] for office, capacity in capacities.items()}
     draws = np.random.default_rng().random((len(shipments), 2))  # fresh OS entropy per batch, never a seed
     scored = []
-    for position, item in enumerate(items):
+    # Python floats of whole columns at once (numpy scalars one by one cost as much as the policy itself).
+    rows, raws, vagueness = features.tolist(), raw_scores.tolist(), features[:, VAGUENESS].tolist()
+    for item, row, raw, probability, vague, (first, second) in zip(
+        items, rows, raws, probabilities.tolist(), vagueness, draws.tolist(), strict=True
+    ):
         office = item.shipment.posting.office_id
         selection = select_item(
-            raw_score=float(raw_scores[position]),
-            vagueness=float(features[position, VAGUENESS]),
+            raw_score=raw,
+            vagueness=vague,
             fields=item.fields,
             list_hits=item.hits,
             rules=targeting.rules,
             threshold=thresholds[office],
             capacity=capacities[office],
-            draws=(float(draws[position, 0]), float(draws[position, 1])),
+            draws=(first, second),
         )
         if selection.held:
             record_hold(states, (key for _, key in item.keys.items()))
         scored.append(
             ScoredItem(
-                item.index,
-                item.shipment,
-                item.document,
-                item.keys,
-                features[position].tolist(),
-                float(raw_scores[position]),
-                float(probabilities[position]),
-                thresholds[office].raw,
-                selection,
+                item.index, item.shipment, item.document, item.keys, item.columns, row, raw, probability,
+                thresholds[office].raw, selection,
             )
-        )
+        )  # fmt: skip
     store.save({key: state for key, state in states.items() if not is_aggregate(key)})
     return scored
 
@@ -358,15 +431,12 @@ def assess_batch(
     """Score (index, shipment) pairs and persist everything; items assessed before return their first answer.
     The policy's shadow model, if any, also scores the fresh items on the same features (no decision changes)."""
     batch_id = new_id()
-    prepared, targeting = _prepare(session, scorer, partner, items, policy)
+    prepared, targeting = _prepare(session, scorer, partner, items, policy, batch_id)
     history = _lock_history(session, prepared)
     existing = _existing(session, partner, [s for _, s in items])
     fresh = [item for item in prepared if natural_key(item.shipment) not in existing]
     scored = _score(session, scorer, partner, fresh, targeting, policy, history)
-    rows = [
-        _assessment_row(item, partner=partner, batch_id=batch_id, model_version=scorer.model_version)
-        for item in scored
-    ]
+    rows = [_assessment_row(item) for item in scored]
     purge_after = utcnow() + timedelta(days=policy.party_retention_days)
     cases = [
         _case_row(item, row, purge_after)
@@ -374,7 +444,7 @@ def assess_batch(
         if item.selection.held
     ]
     if rows:
-        session.execute(insert(_ASSESSMENTS), rows)
+        _insert_assessments(session, rows)
         policy.live.record(
             session,
             partner_id=partner.id,

@@ -71,8 +71,9 @@ class RecordingScorer(Scorer):
         shipments: Sequence[Shipment],
         keys: Sequence[EntityKeys],
         states: MutableMapping[str, EntityState],
+        static: FeatureMatrix | None = None,
     ) -> FeatureMatrix:
-        matrix = super().features(shipments, keys, states)
+        matrix = super().features(shipments, keys, states, static)
         self.rows.extend(matrix.tolist())
         return matrix
 

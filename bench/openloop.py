@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 MAX_CONNECTIONS = 256
+KEEP_ALIVE_SECONDS = 4.0  # below uvicorn's timeout_keep_alive (5 s)
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,17 @@ class Step:
     sent: int
     seconds: float
     latencies: list[float]
-    failures: int
+    failed: dict[int, int]  # status -> requests not answered 200; status 0: the connection failed
+
+    @property
+    def failures(self) -> str:
+        """e.g. "0 failed", "3 failed (connection 2, 503: 1)"."""
+        total = sum(self.failed.values())
+        kinds = ", ".join(
+            f"connection {n}" if status == 0 else f"{status}: {n}"
+            for status, n in sorted(self.failed.items())
+        )
+        return f"{total} failed ({kinds})" if total else "0 failed"
 
     @property
     def achieved(self) -> float:
@@ -42,19 +53,31 @@ def request_bytes(path: str, token: str, body: bytes) -> bytes:
 
 
 class _Pool:
-    """Keep-alive connections to one host, opened on demand up to MAX_CONNECTIONS."""
+    """Keep-alive connections to one host, opened on demand up to MAX_CONNECTIONS.
+
+    A connection idle for KEEP_ALIVE_SECONDS is closed rather than reused: the server (uvicorn closes idle
+    connections after 5 s) may have closed it, and a request written into it would be lost to the client's
+    own bookkeeping, not to the server.
+    """
 
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.idle: list[tuple[float, asyncio.StreamReader, asyncio.StreamWriter]] = []
         self.slots = asyncio.Semaphore(MAX_CONNECTIONS)
 
+    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        now = time.monotonic()
+        while self.idle:
+            since, reader, writer = self.idle.pop()
+            if now - since < KEEP_ALIVE_SECONDS:
+                return reader, writer
+            writer.close()
+        return await asyncio.open_connection(self.host, self.port)
+
     async def send(self, raw: bytes) -> int:
-        """The status code of one request (a connection that fails is dropped, not reused)."""
+        """The status code of one request; 0 if its connection failed (it is dropped, not reused)."""
         async with self.slots:
-            reader, writer = (
-                self.idle.pop() if self.idle else await asyncio.open_connection(self.host, self.port)
-            )
+            reader, writer = await self._connection()
             try:
                 writer.write(raw)
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -66,26 +89,25 @@ class _Pool:
             except (OSError, asyncio.IncompleteReadError):
                 writer.close()
                 return 0
-            self.idle.append((reader, writer))
+            self.idle.append((time.monotonic(), reader, writer))
             return int(head[9:12])
 
     def close(self) -> None:
-        for _, writer in self.idle:
+        for _, _, writer in self.idle:
             writer.close()
 
 
 async def _open_loop(host: str, port: int, requests: Sequence[bytes], rate: float) -> Step:
     pool, loop = _Pool(host, port), asyncio.get_running_loop()
     latencies: list[float] = []
-    failures = 0
+    failed: dict[int, int] = {}
 
     async def one(scheduled: float, raw: bytes) -> None:
-        nonlocal failures
         status = await pool.send(raw)
         if status == 200:
             latencies.append(loop.time() - scheduled)
         else:
-            failures += 1
+            failed[status] = failed.get(status, 0) + 1
 
     start = loop.time() + 0.05
     tasks = []
@@ -97,29 +119,28 @@ async def _open_loop(host: str, port: int, requests: Sequence[bytes], rate: floa
     await asyncio.gather(*tasks)
     seconds = loop.time() - start
     pool.close()
-    return Step(rate, len(requests), seconds, latencies, failures)
+    return Step(rate, len(requests), seconds, latencies, failed)
 
 
 async def _closed_loop(host: str, port: int, requests: Sequence[bytes], concurrency: int) -> Step:
     pool, pending = _Pool(host, port), list(reversed(requests))
     latencies: list[float] = []
-    failures = 0
+    failed: dict[int, int] = {}
 
     async def worker() -> None:
-        nonlocal failures
         while pending:
             raw = pending.pop()
             began = time.perf_counter()
-            if await pool.send(raw) == 200:
+            if (status := await pool.send(raw)) == 200:
                 latencies.append(time.perf_counter() - began)
             else:
-                failures += 1
+                failed[status] = failed.get(status, 0) + 1
 
     began = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     seconds = time.perf_counter() - began
     pool.close()
-    return Step(None, len(requests), seconds, latencies, failures)
+    return Step(None, len(requests), seconds, latencies, failed)
 
 
 def open_loop(host: str, port: int, requests: Sequence[bytes], rate: float) -> Step:

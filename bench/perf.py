@@ -165,7 +165,7 @@ def single_items(
         table.add(
             f"single items {label}, offered {rate:,.0f}/s",
             f"p50 {step.percentile_ms(50):.1f} ms, p99 {step.percentile_ms(99):.1f} ms",
-            f"achieved {step.achieved:,.0f}/s, {step.failures} failed",
+            f"achieved {step.achieved:,.0f}/s, {step.failures}",
         )
         bounds(table, watched.usage, len(batch), "request")
         if step.achieved < 0.9 * rate:
@@ -176,7 +176,7 @@ def single_items(
     table.add(
         f"single items {label}, saturation ({SATURATION_CONCURRENCY} in flight)",
         f"{flood.achieved:,.0f} requests/s",
-        f"p99 {flood.percentile_ms(99):.1f} ms, {flood.failures} failed",
+        f"p99 {flood.percentile_ms(99):.1f} ms, {flood.failures}",
     )
     bounds(table, watched.usage, len(batch), "request")
 

@@ -371,3 +371,13 @@ class DriftCount(Base):
     feature: Mapped[str] = mapped_column(String(64), primary_key=True)
     bin: Mapped[int] = mapped_column(Integer, primary_key=True)
     items: Mapped[int] = mapped_column(BigInteger)
+
+
+class TargetingVersion(Base):
+    """One row counting the changes of rules, list entries and capacity settings: every change made through
+    app.services.policy_admin adds one in its own transaction, so a process's cache of them (app.services.rules)
+    knows from one primary-key read whether to reload."""
+
+    __tablename__ = "targeting_version"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)

@@ -13,7 +13,7 @@ from app.db.base import utcnow
 from app.db.tables import Assessment, CapacitySetting, ListEntry, Officer, Partner, RuleVersion
 from app.errors import NotFound
 from app.services import audit
-from app.services.rules import RuleAction, RuleConditions, RuleFields, matches
+from app.services.rules import RuleAction, RuleConditions, RuleFields, matches, targeting_changed
 from model.entities import EntityKind, Pseudonymiser
 from model.shipment import Party
 
@@ -42,6 +42,7 @@ def set_capacity(
     setting.inspection_rate, setting.exploration_share = inspection_rate, exploration_share
     setting.updated_by, setting.updated_at = officer.id, utcnow()
     session.add(setting)
+    targeting_changed(session)
     audit.append(
         session,
         actor=_actor(officer),
@@ -67,6 +68,7 @@ def delete_capacity(session: Session, *, officer: Officer, scope: str) -> None:
         raise NotFound(f"no capacity set for {scope}")
     before = _rates(setting)
     session.delete(setting)
+    targeting_changed(session)
     audit.append(
         session,
         actor=_actor(officer),
@@ -111,6 +113,7 @@ def add_list_entry(
     )
     session.add(entry)
     session.flush()
+    targeting_changed(session)
     audit.append(
         session,
         actor=_actor(officer),
@@ -132,6 +135,7 @@ def revoke_list_entry(session: Session, *, officer: Officer, entry_id: int, reas
     if entry is None:
         raise NotFound(f"no list entry {entry_id}")
     entry.revoked_at = entry.revoked_at or utcnow()
+    targeting_changed(session)
     audit.append(
         session,
         actor=_actor(officer),
@@ -169,6 +173,7 @@ def save_rule(
     )
     session.add(version)
     session.flush()
+    targeting_changed(session)
     audit.append(
         session,
         actor=_actor(officer),

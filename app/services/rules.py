@@ -9,11 +9,11 @@ from typing import Any, Literal, cast
 from weakref import WeakKeyDictionary
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
-from app.db.tables import AuditRecord, CapacitySetting, ListEntry, RuleVersion
+from app.db.tables import CapacitySetting, ListEntry, RuleVersion, TargetingVersion
 from model.money import to_eur
 from model.shipment import CountryCode, ItemCategory, MailClass, PostingChannel, Service
 
@@ -207,27 +207,26 @@ def _load_capacities(session: Session) -> dict[str, CapacityRates]:
 class _Targeting:
     """Active rules, unrevoked list entries and capacity settings as of one version of their tables."""
 
-    version: tuple[Any, ...]
+    version: int
     rules: list[tuple[ActiveRule, datetime | None]]
     entries: dict[str, list[tuple[ListHit, datetime | None]]]
     capacities: dict[str, CapacityRates]
 
 
-# Audit actions of the only writes of capacity settings (app.services.policy_admin), each audited in its
-# transaction: settings change in place, so their audit records count their changes.
-CAPACITY_ACTIONS = ("capacity.set", "capacity.delete")
-# Rule versions are only ever added, list entries added or revoked (never deleted), audit records only
-# appended, so each count grows with every commit that changes what they say (counts, not the largest id:
-# on PostgreSQL a transaction may commit an id below one already committed). One cheap query per batch
-# checks them, in the batch's own transaction.
-_VERSION = select(
-    select(func.count(RuleVersion.id)).scalar_subquery(),
-    select(func.count(ListEntry.id)).scalar_subquery(),
-    select(func.count(ListEntry.revoked_at)).scalar_subquery(),
-    select(func.count())
-    .where(or_(*(AuditRecord.action == action for action in CAPACITY_ACTIONS)))
-    .scalar_subquery(),
-)
+# Every change of a rule, list entry or capacity setting (app.services.policy_admin) adds one to the targeting
+# version in its transaction, so one primary-key read per batch, in the batch's own transaction, tells whether
+# what this process cached is still what the tables say (a count or the largest id would grow with the tables,
+# and on PostgreSQL a transaction may commit an id below one already committed).
+_VERSION = select(TargetingVersion.version).where(TargetingVersion.id == 1)
+_BUMP = update(TargetingVersion).where(TargetingVersion.id == 1).values(version=TargetingVersion.version + 1)
+
+
+def targeting_changed(session: Session) -> None:
+    """Count a change of rules, lists or capacities, in the transaction that makes it (every process's cache
+    reloads from its next batch after the commit; concurrent changes queue on the one row)."""
+    session.execute(_BUMP)
+
+
 _cache: "WeakKeyDictionary[Engine, _Targeting]" = WeakKeyDictionary()  # one per database, per process
 _cache_lock = threading.Lock()
 _SEEN = "targeting"
@@ -241,7 +240,7 @@ def _targeting(session: Session) -> _Targeting:
     if transaction is not None and seen is not None and seen[0] is transaction:
         return cast(_Targeting, seen[1])  # checked once per transaction: rules and lists ask for it
     engine = session.get_bind().engine
-    version = tuple(session.execute(_VERSION).one())
+    version = session.execute(_VERSION).scalar_one()
     targeting = _cache.get(engine)
     if targeting is None or targeting.version != version:
         targeting = _Targeting(

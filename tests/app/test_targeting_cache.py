@@ -2,9 +2,13 @@
 second engine on the same database (as another worker process would be) sees every addition, revocation, new
 rule version and capacity change from its next batch on."""
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from app.credentials import PartnerKind, Role, create_officer, create_partner
 from app.db.engine import make_engine, session_factory
@@ -113,9 +117,11 @@ def test_another_process_sees_each_capacity_change_from_its_next_batch(tmp_path:
         admin.dispose()
 
 
-def test_a_change_committed_after_a_later_one_is_seen_on_postgresql() -> None:
-    """PostgreSQL hands out ids as transactions ask and they commit in any order: a list entry, rule version
-    or capacity change that commits after one with a larger id is still seen from the next batch on."""
+@pytest.mark.postgres
+def test_changes_queue_on_the_version_so_none_is_missed_on_postgresql() -> None:
+    """PostgreSQL hands out ids as transactions ask, so a list entry with a smaller id could commit after one
+    with a larger id; every change also adds to the one targeting version row, so the later writer waits for
+    the earlier one's commit, and each process sees both from its next batch on."""
     with pg_schema("radar_targeting") as url:
         upgrade(url)
         scoring, admin = make_engine(url), make_engine(url)
@@ -124,20 +130,23 @@ def test_a_change_committed_after_a_later_one_is_seen_on_postgresql() -> None:
             with writes() as session, session.begin():
                 officer = create_officer(session, username="sup", display_name="Sup", role=Role.SUPERVISOR)
             assert _hits(scoring) == []
-            with writes() as first, writes() as second:
-                early = add_list_entry(
-                    first, officer=first.merge(officer), list_kind="watch", entity="sender", key=KEY,
-                    label="first", reason="test", expires_at=None,
+
+            def add(session: Session, label: str) -> int:
+                entry = add_list_entry(
+                    session, officer=session.merge(officer), list_kind="watch", entity="sender", key=KEY,
+                    label=label, reason="test", expires_at=None,
                 )  # fmt: skip
-                late = add_list_entry(
-                    second, officer=second.merge(officer), list_kind="watch", entity="sender", key=KEY,
-                    label="second", reason="test", expires_at=None,
-                )  # fmt: skip
-                assert early.id < late.id
-                second.commit()
-                assert _hits(scoring) == [late.id]
+                return entry.id
+
+            with writes() as first, writes() as second, ThreadPoolExecutor(1) as pool:
+                early = add(first, "first")
+                late = pool.submit(lambda: (add(second, "second"), second.commit())[0])
+                time.sleep(0.5)
+                assert not late.done(), "the second change did not wait for the first's commit"
+                assert _hits(scoring) == []  # nothing committed yet
                 first.commit()
-                assert _hits(scoring) == [early.id, late.id]
+                assert late.result(timeout=30) > early
+                assert _hits(scoring) == [early, late.result()]
         finally:
             scoring.dispose()
             admin.dispose()

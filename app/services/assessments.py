@@ -186,6 +186,7 @@ class LockedHistory:
     store: SqlHistoryStore
     states: dict[str, EntityState]
     read: dict[str, EntityState]
+    aggregates: set[str]  # the aggregate keys the batch names
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,7 @@ class ScoredItem:
     keys: EntityKeys
     columns: dict[str, Any]
     features: list[float]
+    vector: bytes  # `features` as float64 little-endian (the assessment row's column)
     raw_score: float
     probability: float
     threshold: float
@@ -247,7 +249,7 @@ def _assessment_row(item: ScoredItem) -> dict[str, Any]:
         "selection_reason": selection.reason,
         "selection_probability": selection.probability,
         "hits": selection.hits,
-        "features": np.asarray(item.features, "<f8").tobytes(),
+        "features": item.vector,
         "created_at": utcnow(),
     }
 
@@ -351,8 +353,9 @@ def _score(
     scored = []
     # Python floats of whole columns at once (numpy scalars one by one cost as much as the policy itself).
     rows, raws, vagueness = features.tolist(), raw_scores.tolist(), features[:, VAGUENESS].tolist()
-    for item, row, raw, probability, vague, (first, second) in zip(
-        items, rows, raws, probabilities.tolist(), vagueness, draws.tolist(), strict=True
+    vectors = np.ascontiguousarray(features, "<f8")
+    for item, row, vector, raw, probability, vague, (first, second) in zip(
+        items, rows, vectors, raws, probabilities.tolist(), vagueness, draws.tolist(), strict=True
     ):
         office = item.shipment.posting.office_id
         selection = select_item(
@@ -369,11 +372,11 @@ def _score(
             record_hold(states, (key for _, key in item.keys.items()))
         scored.append(
             ScoredItem(
-                item.index, item.shipment, item.document, item.keys, item.columns, row, raw, probability,
-                thresholds[office].raw, selection,
+                item.index, item.shipment, item.document, item.keys, item.columns, row, vector.tobytes(), raw,
+                probability, thresholds[office].raw, selection,
             )
         )  # fmt: skip
-    store.save({key: state for key, state in states.items() if not is_aggregate(key)})
+    store.save({key: state for key, state in states.items() if key not in history.aggregates})
     return scored
 
 
@@ -386,20 +389,31 @@ def _lock_history(session: Session, items: Sequence[PreparedItem]) -> LockedHist
     key) has no other row to wait on, so a batch with one locks its aggregate keys here too.
     """
     named = {key for item in items for _, key in item.keys.items()}
-    unkeyed = any(all(is_aggregate(key) for _, key in item.keys.items()) for item in items)
+    aggregates = {key for key in named if is_aggregate(key)}
+    unkeyed = any(all(key in aggregates for _, key in item.keys.items()) for item in items)
     store = SqlHistoryStore(session)
-    store.lock(named if unkeyed else (key for key in named if not is_aggregate(key)))
+    store.lock(named if unkeyed else named - aggregates)
     states = store.load(named)
-    read = {key: replace(state) for key, state in states.items() if is_aggregate(key)}
-    return LockedHistory(store, states, read)
+    read = {key: replace(states[key]) for key in aggregates if key in states}
+    return LockedHistory(store, states, read, aggregates)
 
 
-def _save_aggregates(history: LockedHistory, scored: Sequence[ScoredItem]) -> None:
-    """The batch's last history write: its aggregate keys' states, or, where another batch committed one
-    since it was read, that state with this batch's own items and holds merged in."""
+def _observed_aggregates(items: Sequence[PreparedItem]) -> dict[str, EntityState]:
+    """The items observed into their aggregate keys from no history: a batch's own contribution to those
+    rows but for its holds (no history row changes it, so it is worked out before the lock)."""
     deltas: dict[str, EntityState] = {}
-    for item in scored:
+    for item in items:
         observe_aggregates(deltas, item.keys, item.shipment.posting.posted_at.timestamp())
+    return deltas
+
+
+def _save_aggregates(
+    history: LockedHistory, scored: Sequence[ScoredItem], deltas: dict[str, EntityState]
+) -> None:
+    """The batch's last history write: its aggregate keys' states, or, where another batch committed one
+    since it was read, that state with this batch's own items (`deltas`, `_observed_aggregates` of the
+    scored items) and holds merged in."""
+    for item in scored:
         if item.selection.held:
             record_hold(deltas, (key for _, key in item.keys.items()))
     sequential = {key: history.states[key] for key in deltas}
@@ -432,9 +446,12 @@ def assess_batch(
     The policy's shadow model, if any, also scores the fresh items on the same features (no decision changes)."""
     batch_id = new_id()
     prepared, targeting = _prepare(session, scorer, partner, items, policy, batch_id)
+    observed = _observed_aggregates(prepared)
     history = _lock_history(session, prepared)
     existing = _existing(session, partner, [s for _, s in items])
     fresh = [item for item in prepared if natural_key(item.shipment) not in existing]
+    if len(fresh) < len(prepared):  # items assessed before: the batch contributes the others only
+        observed = _observed_aggregates(fresh)
     scored = _score(session, scorer, partner, fresh, targeting, policy, history)
     rows = [_assessment_row(item) for item in scored]
     purge_after = utcnow() + timedelta(days=policy.party_retention_days)
@@ -466,7 +483,8 @@ def assess_batch(
             "model_version": scorer.model_version,
         },
     )
-    _save_aggregates(history, scored)  # after the inserts and the audit record: their rows locked briefly
+    # after the inserts and the audit record: the aggregate keys' rows locked briefly
+    _save_aggregates(history, scored, observed)
     drift.count_batch(  # last, so the shared count rows stay locked only until the commit
         session,
         reference=scorer.artifact.drift_reference,

@@ -28,7 +28,14 @@ def run_migrations_online() -> None:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
-            context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+            # One transaction for the whole run on SQLite too (Alembic would commit after each migration there),
+            # so a migration that refuses (a downgrade that would lose data) leaves every revision as it was.
+            context.configure(
+                connection=connection,
+                target_metadata=target_metadata,
+                render_as_batch=True,
+                transactional_ddl=True,
+            )
             with context.begin_transaction():
                 context.run_migrations()
     finally:  # also when a migration refuses (a downgrade that would lose data): no connection left open

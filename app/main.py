@@ -100,11 +100,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.drift_flush_seconds > 0:
         drift_counts = DriftCountBuffer(app.state.sessions, settings.drift_flush_seconds)
         drift_counts.start()
+    # Monitoring only reads (a dashboard view never waits for a writer): buffered drift counts reach it within
+    # DRIFT_FLUSH_SECONDS, this process's as every other's.
     app.state.monitor = Monitor.from_settings(
-        settings,
-        app.state.read_sessions,
-        lambda: serving_scorer(app.state),
-        flush_counts=drift_counts.flush if drift_counts is not None else None,
+        settings, app.state.read_sessions, lambda: serving_scorer(app.state)
     )
     gc.collect()
     gc.freeze()  # what start-up loaded lives as long as the process: keep it out of every collection

@@ -1,8 +1,6 @@
 """Monitoring figures (drift and the live estimate), computed at most once per refresh period per worker.
 
-Scrapes of /metrics and dashboard views read the cached snapshot, so neither runs the queries each time. A
-recomputation first writes the process's buffered drift counts (other processes' arrive within their flush
-period).
+Scrapes of /metrics and dashboard views read the cached snapshot, so neither runs the queries each time.
 """
 
 import logging
@@ -40,10 +38,8 @@ class Monitor:
         thresholds: DriftThresholds,
         estimate_days: int,
         refresh_seconds: float,
-        flush_counts: Callable[[], None] | None = None,
     ) -> None:
         self._read_sessions = read_sessions
-        self._flush_counts = flush_counts
         self._champion = champion
         self._thresholds = thresholds
         self._estimate_days = estimate_days
@@ -53,11 +49,7 @@ class Monitor:
 
     @classmethod
     def from_settings(
-        cls,
-        settings: Settings,
-        read_sessions: sessionmaker[Session],
-        champion: Callable[[], Scorer | None],
-        flush_counts: Callable[[], None] | None = None,
+        cls, settings: Settings, read_sessions: sessionmaker[Session], champion: Callable[[], Scorer | None]
     ) -> "Monitor":
         return cls(
             read_sessions=read_sessions,
@@ -67,7 +59,6 @@ class Monitor:
             ),
             estimate_days=settings.live_estimate_days,
             refresh_seconds=settings.monitoring_refresh_seconds,
-            flush_counts=flush_counts,
         )
 
     def snapshot(self) -> MonitoringSnapshot:
@@ -93,8 +84,6 @@ class Monitor:
             return self.latest
 
     def _compute(self, scorer: Scorer | None) -> MonitoringSnapshot:
-        if self._flush_counts is not None:
-            self._flush_counts()  # this process's buffered drift counts first, so its own batches are seen
         with self._read_sessions() as session:
             drift = drift_report(
                 session,

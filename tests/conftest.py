@@ -70,6 +70,17 @@ def pg_schema(prefix: str) -> Iterator[str]:
             connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+@contextmanager
+def fresh_database(kind: str, directory: Path, prefix: str) -> Iterator[str]:
+    """An empty database of `kind` ("sqlite": a file in `directory`; "postgresql": a `pg_schema` named after
+    `prefix`), unmigrated; for fixtures parametrised over both kinds."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / 'radar.db'}"
+        return
+    with pg_schema(prefix) as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def pg_base_url() -> Iterator[str]:
     """A schema of the PostgreSQL `test` database for this run, dropped afterwards."""

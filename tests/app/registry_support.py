@@ -8,7 +8,7 @@ import lightgbm as lgb
 
 from app.db.migrate import upgrade
 from model.artifact import ModelArtifact, write_artifact
-from tests.conftest import pg_schema
+from tests.conftest import fresh_database
 
 SHIPPED = Path(__file__).resolve().parents[2] / "models" / "default"
 CHALLENGER_TREES = 40
@@ -33,12 +33,7 @@ def challenger_artifact(out: Path, version: str = "challenger-40", trees: int = 
 
 def migrated_database(kind: str, directory: Path) -> Iterator[str]:
     """A migrated SQLite file or PostgreSQL schema of its own (the registry must start empty)."""
-    if kind == "sqlite":
-        url = f"sqlite:///{directory / 'radar.db'}"
-        upgrade(url)
-        yield url
-        return
-    with pg_schema("radar_registry") as url:
+    with fresh_database(kind, directory, "radar_registry") as url:
         upgrade(url)
         yield url
 

@@ -20,16 +20,13 @@ from app.db.tables import DriftCount
 from app.services.drift import DriftCountBuffer, count_batch
 from model.drift import SCORE, DriftReference, fit_reference
 from model.features import FEATURE_NAMES, FEATURES
-from tests.conftest import pg_schema
+from tests.conftest import fresh_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'radar.db'}"
-    else:
-        with pg_schema("radar_drift") as url:
-            yield url
+    with fresh_database(request.param, tmp_path, "radar_drift") as url:
+        yield url
 
 
 def _drift_differences(engine: Engine) -> list[object]:

@@ -17,16 +17,13 @@ from app.db.migrate import downgrade, upgrade
 from app.db.tables import TargetingVersion
 from app.services.policy_admin import add_list_entry, revoke_list_entry, save_rule, set_capacity
 from app.services.rules import RuleConditions
-from tests.conftest import pg_schema
+from tests.conftest import fresh_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'radar.db'}"
-    else:
-        with pg_schema("radar_targeting_version") as url:
-            yield url
+    with fresh_database(request.param, tmp_path, "radar_targeting_version") as url:
+        yield url
 
 
 def _differences(engine: Engine) -> list[object]:

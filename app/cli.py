@@ -29,6 +29,7 @@ from app.credentials import (
 from app.db.engine import one_off_session
 from app.db.migrate import upgrade
 from app.db.tables import Officer, Partner
+from app.metrics import counted_together
 from app.services import audit, retention
 from app.services.audit import verify_chain
 from app.services.policy_admin import ProposedChange, backtest
@@ -70,20 +71,22 @@ def serve(
     """Apply migrations, then serve the API with uvicorn (the start command of `make run` and the image).
 
     Migrations run here, once, before any worker starts; replicas starting together take turns on the
-    migration lock (app.db.migrate), so no worker or replica ever serves a half-migrated schema.
+    migration lock (app.db.migrate), so no worker or replica ever serves a half-migrated schema. Workers count
+    their metrics together, so a scrape of any of them sees them all (app.metrics.counted_together).
     """
     if apply_migrations:
         upgrade(get_settings().database_url)
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=True,
-        log_config=None,
-        access_log=False,  # the app logs each request itself: route template and request id, never the path
-    )
+    with counted_together(workers):
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=True,
+            log_config=None,
+            access_log=False,  # the app logs each request itself: route template and request id, never the path
+        )
 
 
 @cli.command("create-partner")

@@ -1,12 +1,17 @@
 """Prometheus metrics: a registry per app, the counters routes update after commit, and GET /metrics."""
 
-from collections.abc import Callable, Iterable
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CollectorRegistry, Counter, Histogram, PlatformCollector, ProcessCollector
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -21,6 +26,68 @@ from app.services.monitoring import Monitor, MonitoringSnapshot
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 BATCH_BUCKETS = (1, 10, 50, 100, 250, 500, 750, 1000, 2500, 10_000, 100_000)
+# prometheus-client's multiprocess mode: set, every process counts into its own files there (chosen when the
+# library is imported) and a scrape of any of them reads all the files.
+SHARED_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def shared_directory() -> Path | None:
+    """The directory the workers of one `serve` count in together, or None: this process counts in memory."""
+    directory = os.environ.get(SHARED_DIR_VARIABLE)
+    return Path(directory) if directory else None
+
+
+@contextmanager
+def counted_together(workers: int) -> Iterator[None]:
+    """Around `serve`: more than one worker (or an operator's PROMETHEUS_MULTIPROC_DIR) count in one directory,
+    emptied before any worker starts (earlier runs' counts are not this run's); a temporary one unless the
+    operator named one, removed at the end. Workers are spawned, so they inherit the variable set here."""
+    if (directory := shared_directory()) is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        yield
+    elif workers == 1:
+        yield
+    else:
+        with tempfile.TemporaryDirectory(prefix="parcel-radar-metrics-") as temporary:
+            os.environ[SHARED_DIR_VARIABLE] = temporary
+            try:
+                yield
+            finally:
+                del os.environ[SHARED_DIR_VARIABLE]
+
+
+def _parent_pid(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return None  # exited
+    return int(stat.rsplit(b")", 1)[1].split()[1])  # after the command name: state, then the parent
+
+
+def _process(pid: int) -> ProcessCollector:
+    return ProcessCollector(pid=lambda: pid, registry=None)
+
+
+class _WorkerProcesses(Collector):
+    """process_* of every live worker counting in `directory`, labelled by pid: the answering worker's alone
+    would jump from worker to worker between scrapes. A live worker has files there and this one's parent."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+
+    def collect(self) -> Iterable[Metric]:
+        pids = {int(path.stem.rsplit("_", 1)[1]) for path in self._directory.glob("*.db")}
+        families: dict[str, Metric] = {}
+        for pid in sorted(p for p in pids if _parent_pid(p) == os.getppid()):
+            for family in _process(pid).collect():
+                merged = families.setdefault(
+                    family.name, Metric(family.name, family.documentation, family.type)
+                )
+                for sample in family.samples:
+                    merged.add_sample(sample.name, {**sample.labels, "pid": str(pid)}, sample.value)
+        return families.values()
 
 
 class _ModelInfo(Collector):
@@ -100,7 +167,10 @@ class _Monitoring(Collector):
 
 
 class Metrics:
-    """The service's metrics in a registry of their own, so every app (and every test) counts apart."""
+    """The service's metrics in a registry of their own, so every app (and every test) counts apart; or, when
+    workers count together (`shared_directory`), a registry reading every worker's files, so a scrape of any
+    worker sees the whole container. The gauges are computed at scrape time by the answering worker (from the
+    database, or its model), never kept in the files: nothing is counted once per worker."""
 
     def __init__(
         self,
@@ -108,7 +178,13 @@ class Metrics:
         monitoring: Callable[[], MonitoringSnapshot | None] = lambda: None,
     ) -> None:
         self.registry = registry = CollectorRegistry()
-        ProcessCollector(registry=registry)
+        if (shared := shared_directory()) is None:
+            ProcessCollector(registry=registry)
+            counted: CollectorRegistry | None = registry
+        else:
+            MultiProcessCollector(registry, path=str(shared))  # type: ignore[no-untyped-call]  # unannotated
+            registry.register(_WorkerProcesses(shared))
+            counted = None  # the counters below reach the registry through the files, every worker's
         PlatformCollector(registry=registry)
         registry.register(_ModelInfo(model_version))
         registry.register(_Monitoring(monitoring))
@@ -116,37 +192,37 @@ class Metrics:
             "parcel_radar_http_requests",
             "HTTP requests by method, route template and status",
             ["method", "route", "status"],
-            registry=registry,
+            registry=counted,
         )
         self.request_seconds = Histogram(
             "parcel_radar_http_request_duration_seconds",
             "Time to answer an HTTP request, by method and route template",
             ["method", "route"],
             buckets=LATENCY_BUCKETS,
-            registry=registry,
+            registry=counted,
         )
         self.items_assessed = Counter(
             "parcel_radar_items_assessed",
             "Newly assessed items by decision and selection reason (replayed answers are not counted)",
             ["decision", "selection_reason"],
-            registry=registry,
+            registry=counted,
         )
         self.batch_items = Histogram(
-            "parcel_radar_batch_items", "Items per assessed batch", buckets=BATCH_BUCKETS, registry=registry
+            "parcel_radar_batch_items", "Items per assessed batch", buckets=BATCH_BUCKETS, registry=counted
         )
         self.cases_opened = Counter(
-            "parcel_radar_review_cases_opened", "Review cases opened for held items", registry=registry
+            "parcel_radar_review_cases_opened", "Review cases opened for held items", registry=counted
         )
         self.cases_closed = Counter(
             "parcel_radar_review_cases_closed",
             "Review cases closed by an inspection outcome or a lab result",
-            registry=registry,
+            registry=counted,
         )
         self.outcomes = Counter(
             "parcel_radar_outcomes_recorded",
             "Outcome records by kind (inspection, lab_result, correction) and result",
             ["kind", "result"],
-            registry=registry,
+            registry=counted,
         )
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,19 +84,27 @@ def wait_until_ready(server: Server) -> None:
     pytest.fail(f"not ready within {READY_TIMEOUT_S} s:\n{server.log.read_text()}")
 
 
-def serve(tmp_path: Path, database_url: str, model_dir: Path) -> Iterator[Server]:
+def serve(
+    tmp_path: Path,
+    database_url: str,
+    model_dir: Path,
+    *options: str,
+    environment: Mapping[str, str] | None = None,
+) -> Iterator[Server]:
+    """`python -m app serve OPTIONS` until ready, with test settings and `environment` besides; killed after."""
     port = free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("PARCEL_RADAR_")},
+        **{k: v for k, v in os.environ.items() if not k.startswith(("PARCEL_RADAR_", "PROMETHEUS_"))},
         "PARCEL_RADAR_DATABASE_URL": database_url,
         "PARCEL_RADAR_MODEL_DIR": str(model_dir),
         "PARCEL_RADAR_ENVIRONMENT": "test",
         "PARCEL_RADAR_PSEUDONYM_SECRET": TEST_SECRET,
         "PARCEL_RADAR_LOG_JSON": "true",
         "PARCEL_RADAR_LOG_LEVEL": "INFO",
+        **(environment or {}),
     }
     log = tmp_path / "server.log"
-    command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port), *options]
     with log.open("wb") as output:
         process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=output, stderr=subprocess.STDOUT)
     server = Server(f"http://127.0.0.1:{port}", env, tmp_path, process, log)

@@ -170,7 +170,8 @@ class Metrics:
     """The service's metrics in a registry of their own, so every app (and every test) counts apart; or, when
     workers count together (`shared_directory`), a registry reading every worker's files, so a scrape of any
     worker sees the whole container. The gauges are computed at scrape time by the answering worker (from the
-    database, or its model), never kept in the files: nothing is counted once per worker."""
+    database, or its model), never kept in the files: nothing is counted once per worker, and no gauge needs
+    `mark_process_dead` when a worker exits (uvicorn has no hook for it)."""
 
     def __init__(
         self,

@@ -156,6 +156,8 @@ def test_the_start_command_serves_the_readme_example(server: Server) -> None:
     assert metric(exposition, requests, method="POST", route="/v1/assessments", status="200") == 1
     assert metric(exposition, requests, route="/readyz", status="200") >= 1
     assert metric(exposition, "parcel_radar_model_info") == 1
+    assert "pid=" not in exposition  # one process counts in memory and reports its own process_* figures
+    assert metric(exposition, "process_resident_memory_bytes") > 0
 
     server.stop()
     log = server.log.read_text()

@@ -58,12 +58,13 @@ def counted_together(workers: int) -> Iterator[None]:
                 del os.environ[SHARED_DIR_VARIABLE]
 
 
-def _parent_pid(pid: int) -> int | None:
+def _runs_under(pid: int, parent: int) -> bool:
+    """Whether `pid` runs as a child of `parent` (not exited, nor a zombie its parent has yet to reap)."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_bytes()
+        fields = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()
     except OSError:
-        return None  # exited
-    return int(stat.rsplit(b")", 1)[1].split()[1])  # after the command name: state, then the parent
+        return False
+    return fields[0] != b"Z" and int(fields[1]) == parent  # after the command name: state, then the parent
 
 
 def _process(pid: int) -> ProcessCollector:
@@ -80,7 +81,7 @@ class _WorkerProcesses(Collector):
     def collect(self) -> Iterable[Metric]:
         pids = {int(path.stem.rsplit("_", 1)[1]) for path in self._directory.glob("*.db")}
         families: dict[str, Metric] = {}
-        for pid in sorted(p for p in pids if _parent_pid(p) == os.getppid()):
+        for pid in sorted(p for p in pids if _runs_under(p, os.getppid())):
             for family in _process(pid).collect():
                 merged = families.setdefault(
                     family.name, Metric(family.name, family.documentation, family.type)

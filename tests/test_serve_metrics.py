@@ -92,6 +92,8 @@ def assert_totals(server: Server, traffic: Traffic) -> set[int]:
             exposition, "parcel_radar_http_requests_total", route="/v1/assessments", status="200"
         )
         assert requests == traffic.batches
+        answered = "parcel_radar_http_request_duration_seconds_count"
+        assert metric(exposition, answered, route="/v1/assessments") == traffic.batches
         assert metric(exposition, "parcel_radar_model_info") == 1  # the answering worker's model, once
         seen = worker_pids(exposition)
         assert len(seen) == 2

@@ -31,11 +31,11 @@ from sqlalchemy import (
     insert,
     select,
     text,
-    tuple_,
 )
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
+from app.db.engine import execute_rows
 from app.db.history_store import SqlHistoryStore
 from app.db.tables import Assessment, Partner, ReviewCase
 from app.ids import new_id
@@ -76,17 +76,16 @@ VAGUENESS = FEATURE_NAMES.index("description_vagueness")
 # Core tables for the batch inserts: executemany without the ORM's per-row bookkeeping.
 _ASSESSMENTS = cast(Table, Assessment.__table__)
 _CASES = cast(Table, ReviewCase.__table__)
-_NAMED_ITEMS = text("item_id IN (SELECT json_array_elements_text(CAST(:item_ids AS json)))")
+_INSERT_CASES = insert(_CASES)  # statements built once (execute_rows compiles each once per dialect)
 # The assessed-items check, built once per dialect (building it cost as much CPU as running it for one item):
-# PostgreSQL takes one JSON parameter, not two per item (the query runs while the history rows are locked).
+# the item ids as one JSON parameter, not two parameters per item (it runs while the history rows are locked);
+# the posting dates are matched on the rows read.
 _PREVIOUS = select(
     Assessment.id, Assessment.item_id, Assessment.posted_on, Assessment.decision, Assessment.referral
 ).where(Assessment.partner_id == bindparam("partner_id"))
 _EXISTING = {
-    True: _PREVIOUS.where(_NAMED_ITEMS),
-    False: _PREVIOUS.where(
-        tuple_(Assessment.item_id, Assessment.posted_on).in_(bindparam("wanted", expanding=True))
-    ),
+    True: _PREVIOUS.where(text("item_id IN (SELECT json_array_elements_text(CAST(:item_ids AS json)))")),
+    False: _PREVIOUS.where(text("item_id IN (SELECT value FROM json_each(:item_ids))")),
 }
 
 
@@ -102,7 +101,7 @@ def _rows_from_json(table: Table) -> Insert:
     return insert(table).from_select(names, select(*(rows.c[name] for name in names)))
 
 
-_INSERT_ASSESSMENTS = _rows_from_json(_ASSESSMENTS)
+_INSERT_ASSESSMENTS = {True: _rows_from_json(_ASSESSMENTS), False: insert(_ASSESSMENTS)}
 _BINARY = tuple(column.name for column in _ASSESSMENTS.columns if isinstance(column.type, LargeBinary))
 _FLOATS = tuple(column.name for column in _ASSESSMENTS.columns if isinstance(column.type, Float))
 
@@ -123,9 +122,9 @@ def _json_row(row: dict[str, Any]) -> dict[str, Any]:
 
 def _insert_assessments(session: Session, rows: list[dict[str, Any]]) -> None:
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_INSERT_ASSESSMENTS, {"rows": [_json_row(row) for row in rows]})
+        session.execute(_INSERT_ASSESSMENTS[True], {"rows": [_json_row(row) for row in rows]})
     else:
-        session.execute(insert(_ASSESSMENTS), rows)
+        execute_rows(session, _INSERT_ASSESSMENTS[False], rows)
 
 
 PreviousAssessment = Row[str, str, date, str, str | None]  # id, item_id, posted_on, decision, referral
@@ -145,13 +144,9 @@ def _existing(
     wanted = {natural_key(s) for s in shipments}
     if not wanted:
         return {}
-    postgres = session.get_bind().dialect.name == "postgresql"
-    parameters: dict[str, Any] = {"partner_id": partner.id}
-    if postgres:
-        parameters["item_ids"] = orjson.dumps(sorted({item_id for item_id, _ in wanted})).decode()
-    else:
-        parameters["wanted"] = sorted(wanted)
-    rows = session.execute(_EXISTING[postgres], parameters)
+    item_ids = orjson.dumps(sorted({item_id for item_id, _ in wanted})).decode()
+    statement = _EXISTING[session.get_bind().dialect.name == "postgresql"]
+    rows = session.execute(statement, {"partner_id": partner.id, "item_ids": item_ids})
     return {key: row for row in rows if (key := (row.item_id, row.posted_on)) in wanted}
 
 
@@ -469,7 +464,7 @@ def assess_batch(
             rows=[(r["id"], r["created_at"], r["raw_score"], r["selection_reason"]) for r in rows],
         )
     if cases:
-        session.execute(insert(_CASES), cases)
+        execute_rows(session, _INSERT_CASES, cases)
     if (shadow := policy.shadow()) is not None and rows:
         features = np.array([item.features for item in scored], dtype=np.float64)
         record_shadow_scores(session, shadow, [r["id"] for r in rows], features)

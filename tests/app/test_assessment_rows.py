@@ -1,8 +1,10 @@
-"""PostgreSQL takes a batch's assessment rows as one JSON parameter; they must be stored exactly as the
-executemany insert (SQLite's way, and PostgreSQL's before) stores the same rows."""
+"""A batch's rows reach the database by faster paths than SQLAlchemy's executemany: PostgreSQL takes the
+assessment rows as one JSON parameter, SQLite takes the assessment and history rows by its driver's own
+executemany (app.db.engine.execute_rows). Either must store exactly what SQLAlchemy's executemany stores."""
 
 import math
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,10 +13,12 @@ from sqlalchemy import insert, text
 
 from app.credentials import PartnerKind, create_partner
 from app.db.engine import make_engine, session_factory
+from app.db.history_store import SqlHistoryStore, _to_row, _upsert
 from app.db.migrate import upgrade
 from app.ids import new_id
 from app.services.assessments import _ASSESSMENTS, _insert_assessments
-from tests.conftest import pg_schema
+from model.history import EntityState
+from tests.conftest import fresh_database, pg_schema
 
 
 def _row(item_id: str, **changes: Any) -> dict[str, Any]:
@@ -86,3 +90,92 @@ def test_json_rows_are_stored_as_executemany_stores_them() -> None:
     assert len(stored[0]) == len(rows)
     assert stored[0] == stored[1]
     assert stored[0][1][columns.index("score")] == "Infinity"
+
+
+_ROWS = [
+    _row("AA000000001NL"),
+    _row("AA000000002NL", score=math.inf, raw_score=-math.inf, threshold=math.nan, features=None),
+    _row("AA000000003NL", referral=None, selection_reason=None, decision="release", hits=[], shipment={}),
+]
+
+
+def _sqlite_values(connection: Any, query: str) -> list[list[tuple[str, str]]]:
+    """Each stored value with SQLite's type for it, read by the driver (repr: floats to the last bit)."""
+    return [[(kind, repr(value)) for kind, value in zip(row[::2], row[1::2], strict=True)]
+            for row in connection.exec_driver_sql(query).all()]  # fmt: skip
+
+
+def test_sqlite_driver_rows_are_stored_as_executemany_stores_them(tmp_path: Path) -> None:
+    rows = [{**row, "threshold": -0.0} if math.isnan(row["threshold"]) else row for row in _ROWS]  # NaN: NULL
+    url = f"sqlite:///{tmp_path / 'radar.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        by_driver, by_executemany = (
+            create_partner(session, name=name, kind=PartnerKind.POST) for name in ("driver", "executemany")
+        )
+        session.flush()
+        ids = by_driver.id, by_executemany.id
+    with sessions.begin() as session:
+        _insert_assessments(session, [{**row, "partner_id": ids[0]} for row in rows])
+    with sessions.begin() as session:
+        copies = [{**row, "id": row["id"] + "m", "partner_id": ids[1]} for row in rows]
+        session.execute(insert(_ASSESSMENTS), copies)
+    columns = [c.name for c in _ASSESSMENTS.columns if c.name not in ("id", "partner_id")]
+    selected = ", ".join(f"typeof({name}), {name}" for name in columns)
+    with engine.connect() as connection:
+        stored = [
+            _sqlite_values(
+                connection,
+                f"SELECT {selected} FROM assessments WHERE partner_id = {partner} ORDER BY item_id",
+            )
+            for partner in ids
+        ]
+    engine.dispose()
+    assert len(stored[0]) == len(rows)
+    assert stored[0] == stored[1]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_history_rows_are_stored_as_executemany_stores_them(kind: str, tmp_path: Path) -> None:
+    """SqlHistoryStore.save (SQLite: the driver's executemany) against SQLAlchemy's executemany of the same
+    upsert, on new keys and on keys that already have a row; then load reads the same states back."""
+    states = {
+        "snd:a": EntityState(1.5e9, 1.7e9 + 0.1, 0.1 + 0.2, 1 / 3, ("c1", "c2"), ("NL",), 2, 1, 1.6e9),
+        "snd:b": EntityState(5e-324, 1e300, math.inf, 0.0, (), (), 0, 0, None),
+        "adr:c": EntityState(-0.0, 2.0, 1e-7, 123456789.125, ("x" * 12,) * 3, ("DE", "GB"), 7, 0, None),
+    }
+    moved = {
+        key: EntityState(state.first_seen, state.last_seen + 1, 2.5, 3.5) for key, state in states.items()
+    }
+    with fresh_database(kind, tmp_path, "radar_history_rows") as url:
+        upgrade(url)
+        engine = make_engine(url)
+        sessions = session_factory(engine)
+        for batch in (states, moved):  # inserted, then updated
+            with sessions.begin() as session:
+                SqlHistoryStore(session).save(batch)
+            with sessions.begin() as session:
+                postgres = session.get_bind().dialect.name == "postgresql"
+                session.execute(
+                    _upsert(postgres),
+                    [
+                        {**row, "entity_key": row["entity_key"].replace(":", ":m")}
+                        for row in _history_rows(batch)
+                    ],
+                )
+        with sessions() as session:
+            loaded = SqlHistoryStore(session).load([*moved, *(key.replace(":", ":m") for key in moved)])
+            rows = session.execute(text("SELECT * FROM party_history ORDER BY entity_key")).all()
+        engine.dispose()
+    assert {key: state for key, state in loaded.items() if key in moved} == moved
+    assert {key.replace(":m", ":"): state for key, state in loaded.items() if ":m" in key} == moved
+    by_store = [tuple(map(repr, row[1:])) for row in rows if ":m" not in row[0]]
+    by_executemany = [tuple(map(repr, row[1:])) for row in rows if ":m" in row[0]]
+    assert len(by_store) == len(moved)
+    assert sorted(by_store) == sorted(by_executemany)
+
+
+def _history_rows(states: dict[str, EntityState]) -> list[dict[str, Any]]:
+    return [_to_row(key, state) for key, state in states.items()]

@@ -39,7 +39,7 @@ from app.db.engine import execute_rows
 from app.db.history_store import SqlHistoryStore
 from app.db.tables import Assessment, Partner, ReviewCase
 from app.ids import new_id
-from app.schemas import AssessmentResponse, ItemDecision, ItemError
+from app.schemas import AssessmentResponse, ItemError
 from app.scoring import Scorer
 from app.services import audit, drift
 from app.services.live_threshold import LiveThresholds
@@ -269,16 +269,15 @@ def _case_row(item: ScoredItem, assessment: dict[str, Any], purge_after: datetim
 
 def _decision(
     index: int, item_id: str, assessment_id: str, decision: str, referral: str | None
-) -> ItemDecision:
-    return ItemDecision.model_validate(
-        {
-            "index": index,
-            "item_id": item_id,
-            "assessment_id": assessment_id,
-            "decision": decision,
-            "referral": referral,
-        }
-    )
+) -> dict[str, Any]:
+    """An ItemDecision's fields (the response validates them all at once: one call, not one per item)."""
+    return {
+        "index": index,
+        "item_id": item_id,
+        "assessment_id": assessment_id,
+        "decision": decision,
+        "referral": referral,
+    }
 
 
 def _prepare(
@@ -323,9 +322,9 @@ def _score(
     targeting: Targeting,
     policy: AssessmentPolicy,
     history: LockedHistory,
-) -> list[ScoredItem]:
-    """Features from the history, scores, then each item through the policy; the entity keys' states are
-    written (the aggregate keys' are written last, `_save_aggregates`)."""
+) -> tuple[list[ScoredItem], FeatureMatrix]:
+    """Features from the history (the items' feature matrix is returned with them), scores, then each item
+    through the policy; the entity keys' states are written (the aggregate keys' last, `_save_aggregates`)."""
     shipments = [item.shipment for item in items]
     store, states = history.store, history.states
     static = np.asarray([item.static for item in items]).reshape(len(items), len(SHIPMENT_FEATURES))
@@ -372,7 +371,7 @@ def _score(
             )
         )  # fmt: skip
     store.save({key: state for key, state in states.items() if key not in history.aggregates})
-    return scored
+    return scored, features
 
 
 def _lock_history(session: Session, items: Sequence[PreparedItem]) -> LockedHistory:
@@ -447,7 +446,7 @@ def assess_batch(
     fresh = [item for item in prepared if natural_key(item.shipment) not in existing]
     if len(fresh) < len(prepared):  # items assessed before: the batch contributes the others only
         observed = _observed_aggregates(fresh)
-    scored = _score(session, scorer, partner, fresh, targeting, policy, history)
+    scored, features = _score(session, scorer, partner, fresh, targeting, policy, history)
     rows = [_assessment_row(item) for item in scored]
     purge_after = utcnow() + timedelta(days=policy.party_retention_days)
     cases = [
@@ -466,7 +465,6 @@ def assess_batch(
     if cases:
         execute_rows(session, _INSERT_CASES, cases)
     if (shadow := policy.shadow()) is not None and rows:
-        features = np.array([item.features for item in scored], dtype=np.float64)
         record_shadow_scores(session, shadow, [r["id"] for r in rows], features)
     audit.append(
         session,
@@ -484,7 +482,7 @@ def assess_batch(
         session,
         reference=scorer.artifact.drift_reference,
         model_version=scorer.model_version,
-        features=[item.features for item in scored],
+        features=features,
         raw_scores=[item.raw_score for item in scored],
     )
     decisions = [
@@ -495,10 +493,12 @@ def assess_batch(
             decisions.append(
                 _decision(index, previous.item_id, previous.id, previous.decision, previous.referral)
             )
-    response = AssessmentResponse(
-        batch_id=batch_id,
-        model_version=scorer.model_version,
-        decisions=sorted(decisions, key=lambda d: d.index),
-        errors=list(errors),
+    response = AssessmentResponse.model_validate(
+        {
+            "batch_id": batch_id,
+            "model_version": scorer.model_version,
+            "decisions": sorted(decisions, key=lambda d: d["index"]),
+            "errors": list(errors),
+        }
     )
     return AssessedBatch(response, _tally(rows))

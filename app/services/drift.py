@@ -46,10 +46,10 @@ def count_batch(
     *,
     reference: DriftReference | None,
     model_version: str,
-    features: Sequence[Sequence[float]],
+    features: Sequence[Sequence[float]] | npt.NDArray[np.float64],
     raw_scores: Sequence[float],
 ) -> None:
-    """Add a batch to today's bin counts.
+    """Add a batch (its feature matrix, or rows) to today's bin counts.
 
     When the session's factory carries a DriftCountBuffer (PARCEL_RADAR_DRIFT_FLUSH_SECONDS > 0), the batch
     joins the process's pending counts once its transaction commits (a rolled-back batch is never counted) and

@@ -12,15 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.api.deps import (
-    MetricsDep,
-    PartnerDep,
-    PolicyDep,
-    ReadSessionDep,
-    ScorerDep,
-    SessionFactoryDep,
-    SettingsDep,
-)
+from app.api.deps import PartnerDep, ReadSessionDep, request_scorer
 from app.api.error_docs import AUTHENTICATED, BatchValidationErrorBody, errors
 from app.api.params import AssessmentId
 from app.api.responses import model_response
@@ -55,21 +47,36 @@ class RawBody:
     content_type: str | None
 
 
-async def _raw_body(request: Request) -> RawBody:
-    return RawBody(await request.body(), request.headers.get("content-type"))
-
-
-RawBodyDep = Annotated[RawBody, Depends(_raw_body)]
 GROUPED_ITEMS = 10  # requests of up to this many items (and no Idempotency-Key) are committed in groups
 GROUPED_BODY_BYTES = 64 * 1024  # bodies parsed on the event loop; larger ones in a worker thread
 
 
-async def _group_commit(request: Request) -> GroupCommit:
-    group_commit: GroupCommit = request.app.state.group_commit
-    return group_commit
+@dataclass(frozen=True)
+class Assessing:
+    """What the route takes from app state, read by one dependency: FastAPI resolves every dependency on
+    every request, and eleven of them were a third of a lone request's CPU on the event loop."""
+
+    sessions: sessionmaker[Session]
+    scorer: Scorer
+    settings: Settings
+    policy: AssessmentPolicy
+    metrics: Metrics
+    group_commit: GroupCommit
 
 
-GroupCommitDep = Annotated[GroupCommit, Depends(_group_commit)]
+async def _assessing(request: Request) -> Assessing:
+    state = request.app.state
+    return Assessing(
+        state.sessions,
+        request_scorer(request),
+        state.settings,
+        state.policy,
+        state.metrics,
+        state.group_commit,
+    )
+
+
+AssessingDep = Annotated[Assessing, Depends(_assessing)]
 
 
 def _json_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
@@ -159,14 +166,9 @@ def _validate_items(
     },
 )
 async def assess(
-    body: RawBodyDep,
-    sessions: SessionFactoryDep,
-    scorer: ScorerDep,
+    request: Request,
+    assessing: AssessingDep,
     partner: PartnerDep,
-    settings: SettingsDep,
-    policy: PolicyDep,
-    metrics: MetricsDep,
-    group_commit: GroupCommitDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
 ) -> Response:
     """Assess a batch: one decision per item (release or hold), committed before the answer is sent.
@@ -177,16 +179,16 @@ async def assess(
     another body gets 422, and while the first request is in flight 409. Small requests without a key that
     arrive together are committed together (they may share a `batch_id`).
     """
+    body = RawBody(await request.body(), request.headers.get("content-type"))
     if len(body.content) > GROUPED_BODY_BYTES:  # parsing a large body would hold up the event loop
-        return await to_thread.run_sync(
-            partial(_assess_now, body, sessions, scorer, partner, settings, policy, metrics, idempotency_key)
+        return await to_thread.run_sync(partial(_assess_now, body, assessing, partner, idempotency_key))
+    parsed = _parsed(body, assessing.settings, partner)
+    if idempotency_key is None and not parsed.errors and len(parsed.valid) <= GROUPED_ITEMS:
+        answer = await assessing.group_commit.assess(
+            partner=partner, scorer=assessing.scorer, items=parsed.valid
         )
-    request = _parsed(body, settings, partner)
-    if idempotency_key is None and not request.errors and len(request.valid) <= GROUPED_ITEMS:
-        return model_response(await group_commit.assess(partner=partner, scorer=scorer, items=request.valid))
-    return await to_thread.run_sync(
-        partial(_assess_now, request, sessions, scorer, partner, settings, policy, metrics, idempotency_key)
-    )
+        return model_response(answer)
+    return await to_thread.run_sync(partial(_assess_now, parsed, assessing, partner, idempotency_key))
 
 
 @dataclass(frozen=True)
@@ -206,31 +208,25 @@ def _parsed(body: RawBody, settings: Settings, partner: Partner) -> ParsedReques
 
 
 def _assess_now(
-    request: RawBody | ParsedRequest,
-    sessions: sessionmaker[Session],
-    scorer: Scorer,
-    partner: Partner,
-    settings: Settings,
-    policy: AssessmentPolicy,
-    metrics: Metrics,
-    idempotency_key: str | None,
+    request: RawBody | ParsedRequest, assessing: Assessing, partner: Partner, idempotency_key: str | None
 ) -> Response:
     """The request in its own transaction, committed in the worker thread that runs it, before the answer is
     sent (only these requests open one: a grouped request's group has its own), with its idempotency record
     if it has a key."""
+    settings = assessing.settings
     parsed = request if isinstance(request, ParsedRequest) else _parsed(request, settings, partner)
-    with sessions.begin() as session:
+    with assessing.sessions.begin() as session:
 
         def work() -> AssessmentResponse:
             batch = assess_batch(
                 session,
-                scorer=scorer,
+                scorer=assessing.scorer,
                 partner=partner,
                 items=parsed.valid,
-                policy=policy,
+                policy=assessing.policy,
                 errors=parsed.errors,
             )
-            count_batch(session, metrics, items=parsed.items, tally=batch.tally)
+            count_batch(session, assessing.metrics, items=parsed.items, tally=batch.tally)
             return batch.response
 
         if idempotency_key is None:

@@ -42,11 +42,16 @@ async def _settings(request: Request) -> Settings:
     return settings
 
 
-async def _scorer(request: Request) -> Scorer:
+def request_scorer(request: Request) -> Scorer:
+    """The model serving `request`; 503 while none is loaded."""
     scorer = serving_scorer(request.app.state)
     if scorer is None:
         raise ServiceUnavailable("no model is loaded; see /readyz")
     return scorer
+
+
+async def _scorer(request: Request) -> Scorer:
+    return request_scorer(request)
 
 
 async def _models(request: Request) -> ModelHolder:
@@ -106,12 +111,16 @@ def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
 # Credentials are checked in their own short session, so the request's transaction (which on SQLite holds the
 # write lock from its first statement) starts only when the route needs it. A key verified within
 # PARCEL_RADAR_API_KEY_CACHE_SECONDS is not read again (and costs no worker thread).
-async def _partner(request: Request, sessions: ReadSessionsDep, credentials: BearerDep) -> Partner:
+# The read sessions come from app state, not a dependency: every dependency FastAPI resolves costs the request
+# CPU on the event loop, and this one runs on every partner request.
+async def _partner(request: Request, credentials: BearerDep) -> Partner:
     token = _token(credentials)
     if token.startswith(OFFICER_TOKEN_PREFIX + "_"):
         raise Forbidden("officer tokens cannot file shipments; use a partner API key")
     keys: VerifiedKeys = request.app.state.verified_keys
-    partner = keys.cached(token) or await to_thread.run_sync(keys.verify, sessions, token)
+    partner = keys.cached(token) or await to_thread.run_sync(
+        keys.verify, request.app.state.read_sessions, token
+    )
     if partner is None:
         raise Unauthorized("unknown or revoked API key")
     return partner

@@ -82,6 +82,21 @@ def test_requests_queued_together_share_a_commit(
     assert again.decisions[0].assessment_id == first.decisions[0].assessment_id
 
 
+def test_a_lone_request_is_answered_by_its_own_indices(
+    parts: tuple[GroupCommit, Scorer, Partner, list[Shipment]],
+) -> None:
+    group, scorer, partner, (a, b, c, d) = parts
+
+    async def alone(items: list[tuple[int, Shipment]]) -> AssessmentResponse:
+        return await group.assess(partner=partner, scorer=scorer, items=items)
+
+    in_order = asyncio.run(alone([(0, a), (1, b)]))
+    assert [(x.index, x.item_id) for x in in_order.decisions] == [(0, a.item_id), (1, b.item_id)]
+    # Indices other than the group's own numbering (the valid items of a partial request) are kept.
+    sparse = asyncio.run(alone([(2, c), (5, d)]))
+    assert [(x.index, x.item_id) for x in sparse.decisions] == [(2, c.item_id), (5, d.item_id)]
+
+
 def test_a_failing_request_fails_alone(
     service: Service, parts: tuple[GroupCommit, Scorer, Partner, list[Shipment]]
 ) -> None:

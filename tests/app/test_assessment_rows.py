@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import insert, text
 
 from app.credentials import PartnerKind, create_partner
-from app.db.engine import make_engine, session_factory
+from app.db.engine import execute_rows, make_engine, session_factory
 from app.db.history_store import SqlHistoryStore, _to_row, _upsert
 from app.db.migrate import upgrade
 from app.ids import new_id
@@ -179,3 +179,16 @@ def test_history_rows_are_stored_as_executemany_stores_them(kind: str, tmp_path:
 
 def _history_rows(states: dict[str, EntityState]) -> list[dict[str, Any]]:
     return [_to_row(key, state) for key, state in states.items()]
+
+
+def test_sqlite_driver_rows_refuse_a_column_sqlalchemy_would_default(tmp_path: Path) -> None:
+    """SQLAlchemy fills a column the rows leave out from its Python default; the driver's path cannot, so it
+    refuses such rows rather than store something else."""
+    url = f"sqlite:///{tmp_path / 'radar.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with session_factory(engine).begin() as session:
+        row = {k: v for k, v in _ROWS[0].items() if k != "created_at"}  # created_at defaults to utcnow
+        with pytest.raises(ValueError, match="created_at"):
+            execute_rows(session, insert(_ASSESSMENTS), [{**row, "partner_id": 1}])
+    engine.dispose()

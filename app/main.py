@@ -17,6 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.api import assessments, health, models, policy, review
 from app.auth import AuthGuard
+from app.cores import pin_to_own_core
 from app.credentials import VerifiedKeys
 from app.db.engine import make_engine, session_factory
 from app.errors import ServiceUnavailable, error_response, install_error_handlers
@@ -84,6 +85,8 @@ def assessment_policy(settings: Settings) -> AssessmentPolicy:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    if settings.pin_cores:  # first, before this process starts its threads (they inherit the core)
+        pin_to_own_core()
     to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
     engine = make_engine(settings.database_url)
     app.state.engine = engine
@@ -152,6 +155,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Risk assessment of postal and courier shipments, and the customs review of held items.",
         lifespan=lifespan,
+        # the service exports Prometheus metrics itself: no per-request check for OpenTelemetry providers
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         openapi_url="/openapi.json" if api_docs else None,
         docs_url="/docs" if api_docs else None,
         redoc_url="/redoc" if api_docs else None,

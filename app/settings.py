@@ -67,6 +67,10 @@ class Settings(BaseSettings):
         default=180, ge=1, description="Days clear-text parties of held items are kept"
     )
     worker_threads: int = Field(default=8, ge=1, le=256, description="Threads serving blocking routes")
+    pin_cores: bool = Field(
+        default=False,
+        description="Keep each server process on one core of its own (app.cores; a cpuset only)",
+    )
     log_json: bool = True
     log_level: str = "INFO"
     web_session_hours: float = Field(default=12, gt=0, le=24 * 30, description="Lifetime of a web sign-in")

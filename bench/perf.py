@@ -104,6 +104,7 @@ def predict_rate(artifact: ModelArtifact, matrices: list[FeatureMatrix]) -> floa
 
 
 SERVER_PYTHON = [sys.executable]  # --server-python replaces it
+SERVER_SETTINGS: dict[str, str] = {}  # settings the servers start with besides production's (--pin-cores)
 
 
 @contextmanager
@@ -112,7 +113,9 @@ def server_on(use_pg: bool, out: Path, model: Path, workers: int = 1) -> Iterato
     (out / tag).mkdir(parents=True, exist_ok=True)
     with (
         database(use_pg, out / tag) as url,
-        serving(model, url, out / f"{tag}.log", workers=workers, python=SERVER_PYTHON[0]) as server,
+        serving(
+            model, url, out / f"{tag}.log", SERVER_SETTINGS, workers=workers, python=SERVER_PYTHON[0]
+        ) as server,
     ):
         yield server
 
@@ -203,11 +206,19 @@ def main() -> None:
         help="the interpreter that runs the server, e.g. of a venv with the runtime dependencies only (as the"
         " image has: LightGBM imports scikit-learn, pandas and pyarrow when they are installed)",
     )
+    parser.add_argument(
+        "--pin-cores",
+        action="store_true",
+        help="servers keep each process on one core of its own (PARCEL_RADAR_PIN_CORES, app.cores)",
+    )
     args = parser.parse_args()
     SERVER_PYTHON[0] = args.server_python
+    if args.pin_cores:
+        SERVER_SETTINGS["PARCEL_RADAR_PIN_CORES"] = "true"
     parts = set(args.only or PARTS)
     table = Table()
-    print(f"{os.cpu_count()} cores; load average at start {load_average()}", flush=True)
+    pinned = "each server process pinned to a core of its own" if args.pin_cores else "servers not pinned"
+    print(f"{os.cpu_count()} cores; {pinned}; load average at start {load_average()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="radar-perf-") as scratch:
         out = Path(scratch)
         bodies = batch_bodies(None, args.batches, args.batch_items, out / "feed")

@@ -229,16 +229,19 @@ def _assess_now(
             count_batch(session, assessing.metrics, items=parsed.items, tally=batch.tally)
             return batch.response
 
-        if idempotency_key is None:
-            return model_response(work())
-        result = run_once(
-            session,
-            partner_id=partner.id,
-            key=idempotency_key,
-            fingerprint=request_fingerprint("POST", "/v1/assessments", parsed.content),
-            ttl=timedelta(hours=settings.idempotency_ttl_hours),
-            work=work,
+        result = (
+            work()
+            if idempotency_key is None
+            else run_once(
+                session,
+                partner_id=partner.id,
+                key=idempotency_key,
+                fingerprint=request_fingerprint("POST", "/v1/assessments", parsed.content),
+                ttl=timedelta(hours=settings.idempotency_ttl_hours),
+                work=work,
+            )
         )
+    # rendered after the commit: not while the batch holds its history rows
     if isinstance(result, StoredResponse):
         return Response(
             result.body,

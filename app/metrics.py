@@ -13,10 +13,10 @@ from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.auth import metrics_refusal
+from app.db.engine import after_commit
 from app.db.tables import OutcomeRecord, ReviewCase
 from app.middleware import ObservedRequests
 from app.model_holder import serving_scorer
@@ -244,21 +244,16 @@ class Metrics:
             self.cases_closed.inc()
 
 
-def _after_commit(session: Session, count: Callable[[], None]) -> None:
-    """Count once the request's transaction commits: work that is rolled back is never counted."""
-    event.listen(session, "after_commit", lambda _session: count(), once=True)
-
-
 def count_batch(session: Session, metrics: Metrics, *, items: int, tally: Tally) -> None:
     """Count a batch of `items` and its new assessments by decision and selection reason (AssessedBatch)."""
-    _after_commit(session, lambda: metrics.batch_assessed(items, tally))
+    after_commit(session, lambda: metrics.batch_assessed(items, tally))  # rolled-back work is never counted
 
 
 def count_outcome(session: Session, metrics: Metrics, record: OutcomeRecord) -> None:
     """Count an outcome record, and the case it closed; a correction is never counted as a closing."""
     closed = record.kind != "correction" and session.get_one(ReviewCase, record.case_id).status == "closed"
     kind, result = record.kind, record.result
-    _after_commit(session, lambda: metrics.outcome_recorded(kind, result, closed=closed))
+    after_commit(session, lambda: metrics.outcome_recorded(kind, result, closed=closed))
 
 
 async def _exposition(request: Request) -> Response:

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Dialect, Engine, Insert, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_S = 30
 POSTGRES_CONNECT_TIMEOUT_S = 5  # an unreachable server fails the request (503) instead of holding its thread
@@ -75,10 +75,54 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     )
 
 
+_AFTER_COMMIT = "after_commit"  # Session.info key: [(innermost transaction when queued, callback)]
+
+
+class AppSession(Session):
+    """The project's sessions: they run the callbacks queued by `after_commit` once their transaction commits.
+
+    One listener pair on the class serves every session: a listener registered per session builds SQLAlchemy
+    dispatch objects in reference cycles on every transaction (a garbage collection every few requests)."""
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once the session's outermost transaction commits; never if the work it follows is
+    rolled back (the whole transaction, or the savepoint it was queued in)."""
+    if not isinstance(session, AppSession):
+        raise TypeError("after_commit needs a session from session_factory")
+    queued = (session.get_nested_transaction() or session.get_transaction(), callback)
+    session.info.setdefault(_AFTER_COMMIT, []).append(queued)
+
+
+@event.listens_for(AppSession, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    if session.in_nested_transaction() or not (queued := session.info.pop(_AFTER_COMMIT, None)):
+        return  # a savepoint's release: its callbacks wait for the outermost commit
+    for _, callback in queued:
+        callback()
+
+
+@event.listens_for(AppSession, "after_rollback")
+def _drop_after_rollback(session: Session) -> None:
+    if not (queued := session.info.get(_AFTER_COMMIT)):
+        return
+    savepoint = session.get_nested_transaction()  # the one rolled back, or None: the whole transaction
+    if savepoint is None:
+        del session.info[_AFTER_COMMIT]
+        return
+    session.info[_AFTER_COMMIT] = [entry for entry in queued if not _within(entry[0], savepoint)]
+
+
+def _within(transaction: SessionTransaction | None, savepoint: SessionTransaction) -> bool:
+    while transaction is not None and transaction is not savepoint:
+        transaction = transaction.parent
+    return transaction is savepoint
+
+
 def session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
     """Sessions on `engine`; read-only ones never take SQLite's write lock (do not write with them)."""
     bind = engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"}) if read_only else engine
-    return sessionmaker(bind, expire_on_commit=False)
+    return sessionmaker(bind, class_=AppSession, expire_on_commit=False)
 
 
 @contextmanager

@@ -11,11 +11,12 @@ from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Table, event, func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.base import utcnow
+from app.db.engine import after_commit
 from app.db.tables import DriftCount
 from model.drift import CALENDAR_FEATURES, SCORE, DriftReference
 
@@ -66,7 +67,7 @@ def count_batch(
     )
     buffer: DriftCountBuffer | None = session.info.get(_BUFFER)
     if buffer is not None:
-        event.listen(session, "after_commit", lambda _session: buffer.add(batch), once=True)
+        after_commit(session, lambda: buffer.add(batch))
         return
     _upsert(session, _binned([batch]))
 

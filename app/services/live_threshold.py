@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
+from app.db.engine import after_commit
 from app.db.tables import Assessment
 from app.ids import first_id_at
 from app.services.policy import Threshold
@@ -27,11 +28,6 @@ RATE_BOUNDS = (0.25, 3.0)  # the corrected rate stays within these multiples of 
 COMMIT_MARGIN = timedelta(seconds=10)
 ScoredRow = tuple[str, datetime, float, str | None]  # assessment id, created_at, raw score, selection reason
 WindowKey = tuple[int | None, str]  # (partner id, or None for every partner; model version)
-_PENDING = "live_threshold_rows"  # Session.info key: rows scored in the open transaction
-
-
-def _forget_pending(session: Session) -> None:
-    session.info[_PENDING] = []
 
 
 def _floats(values: Sequence[float]) -> npt.NDArray[np.float64]:
@@ -130,19 +126,13 @@ class LiveThresholds:
     ) -> None:
         """Count rows this process has just scored in the partner's and the model version's windows, once
         `session` commits them (a rolled-back batch, retried or not, never counts)."""
-        if _PENDING not in session.info:
-            session.info[_PENDING] = []
-            event.listen(session, "after_commit", self._committed)
-            event.listen(session, "after_rollback", _forget_pending)
-        session.info[_PENDING].append((partner_id, model_version, rows))
+        after_commit(session, lambda: self._committed(partner_id, model_version, rows))
 
-    def _committed(self, session: Session) -> None:
-        pending, session.info[_PENDING] = session.info[_PENDING], []
-        for partner_id, model_version, rows in pending:
-            for key in ((partner_id, model_version), (None, model_version)):
-                window = self._window(key)
-                with window.lock:
-                    window.add(rows)
+    def _committed(self, partner_id: int, model_version: str, rows: Sequence[ScoredRow]) -> None:
+        for key in ((partner_id, model_version), (None, model_version)):
+            window = self._window(key)
+            with window.lock:
+                window.add(rows)
 
     def _window(self, key: WindowKey) -> ScoreWindow:
         """The window of `key`; windows unused for a whole window's length (a retired model's) are dropped."""

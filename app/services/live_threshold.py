@@ -41,6 +41,8 @@ class ScoreWindow:
     created: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     scores: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     model_held: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
+    ordered: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))  # `scores`, sorted
+    held: int = 0  # model_held.sum()
     recent_ids: dict[str, float] = field(default_factory=dict)  # ids a top-up may read again: skipped
     read_from: datetime | None = None  # the next top-up reads ids made from here on
     loaded_at: float = -math.inf  # time.monotonic() of the last top-up
@@ -50,25 +52,34 @@ class ScoreWindow:
     def add(self, rows: Sequence[ScoredRow]) -> None:
         """Add rows not seen before (call with `lock` held)."""
         fresh = [row for row in rows if row[0] not in self.recent_ids]
+        if not fresh:
+            return
         self.recent_ids.update((row[0], row[1].timestamp()) for row in fresh)
         self.created = np.concatenate([self.created, _floats([row[1].timestamp() for row in fresh])])
-        self.scores = np.concatenate([self.scores, _floats([row[2] for row in fresh])])
+        scores = _floats([row[2] for row in fresh])
+        self.scores = np.concatenate([self.scores, scores])
+        scores.sort()
+        self.ordered = np.insert(self.ordered, np.searchsorted(self.ordered, scores), scores)
         held = np.array([row[3] == "model" for row in fresh], dtype=np.bool_)
         self.model_held = np.concatenate([self.model_held, held])
+        self.held += int(held.sum())
 
     def forget(self, *, older_than: datetime, read_from: datetime) -> None:
         """Drop scores made before `older_than`, and the ids no top-up from `read_from` on can return."""
         keep = self.created >= older_than.timestamp()
-        self.created = self.created[keep]
-        self.scores = self.scores[keep]
-        self.model_held = self.model_held[keep]
+        if not keep.all():
+            self.created = self.created[keep]
+            self.scores = self.scores[keep]
+            self.model_held = self.model_held[keep]
+            self.ordered = np.sort(self.scores)
+            self.held = int(self.model_held.sum())
         floor = read_from.timestamp()
         self.recent_ids = {key: made for key, made in self.recent_ids.items() if made >= floor}
         self.read_from = read_from
 
     def corrected_rate(self, rate: float) -> float:
         """The model-lane rate that brings the window's realised rate back to `rate` over the catch-up horizon."""
-        deficit = rate * len(self.scores) - int(self.model_held.sum())
+        deficit = rate * len(self.scores) - self.held
         horizon = min(CATCH_UP_SHARE * len(self.scores), CATCH_UP_HOLDS / rate)
         corrected = rate + deficit / max(1.0, horizon)
         return min(max(corrected, rate * RATE_BOUNDS[0]), rate * RATE_BOUNDS[1], 1.0)
@@ -82,6 +93,26 @@ def threshold_for(scores: npt.NDArray[np.float64], rate: float, source: str) -> 
     raw = float(np.quantile(scores, 1.0 - rate, method="higher"))
     above, tied = int((scores > raw).sum()), int((scores == raw).sum())
     return Threshold(raw, min(1.0, max(0.0, (rate * len(scores) - above) / tied)), source)
+
+
+def threshold_among(
+    ordered: npt.NDArray[np.float64], batch: npt.NDArray[np.float64], rate: float, source: str
+) -> Threshold:
+    """`threshold_for` the window's scores (`ordered`: sorted) and the batch's, without copying or scanning the
+    window: the quantile is the smallest of the batch's scores and the window's few scores at its rank whose
+    count at or below it reaches the rank, by binary search (a window holds a day of a partner's items)."""
+    extra = np.sort(batch)
+    count = len(ordered) + len(extra)
+    if count == 0 or (len(ordered) and np.isnan(ordered[-1])) or (len(extra) and np.isnan(extra[-1])):
+        return threshold_for(np.concatenate([ordered, batch]), rate, source)  # NaN: numpy's own answer
+    rank = int(np.ceil((count - 1) * (1.0 - rate)))  # np.quantile's index for method="higher"
+    candidates = np.concatenate([extra, ordered[max(0, rank - len(extra)) : rank + 1]])
+    at_or_below = np.searchsorted(ordered, candidates, "right") + np.searchsorted(extra, candidates, "right")
+    raw = float(candidates[at_or_below > rank].min())
+    below = int(np.searchsorted(ordered, raw, "left") + np.searchsorted(extra, raw, "left"))
+    up_to = int(np.searchsorted(ordered, raw, "right") + np.searchsorted(extra, raw, "right"))
+    above, tied = count - up_to, up_to - below
+    return Threshold(raw, min(1.0, max(0.0, (rate * count - above) / tied)), source)
 
 
 @dataclass
@@ -113,13 +144,13 @@ class LiveThresholds:
         """The threshold for selecting `rate` of this partner's items, counting the batch's own scores."""
         own = self._current(session, (partner_id, model_version))
         with own.lock:
-            scores, rate = own.scores, own.corrected_rate(rate)
-        if len(scores) >= self.min_items:
-            return threshold_for(np.concatenate([scores, batch_scores]), rate, "partner")
+            ordered, rate = own.ordered, own.corrected_rate(rate)
+        if len(ordered) >= self.min_items:
+            return threshold_among(ordered, batch_scores, rate, "partner")
         pool = self._current(session, (None, model_version))
         with pool.lock:
-            pooled = pool.scores
-        return threshold_for(np.concatenate([pooled, batch_scores]), rate, "model version")
+            pooled = pool.ordered
+        return threshold_among(pooled, batch_scores, rate, "model version")
 
     def record(
         self, session: Session, *, partner_id: int, model_version: str, rows: Sequence[ScoredRow]

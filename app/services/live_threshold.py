@@ -6,6 +6,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -34,14 +35,31 @@ def _floats(values: Sequence[float]) -> npt.NDArray[np.float64]:
     return np.array(values, dtype=np.float64)
 
 
+# Scores join a window in slack kept at the end of its arrays, and in a small sorted array merged into the
+# sorted window once it holds this many: adding a batch costs its own size, not the window's (a day of a large
+# partner's items).
+MERGE_EVERY = 512
+
+
+def _grown(values: npt.NDArray[Any], size: int, extra: int) -> npt.NDArray[Any]:
+    """`values` with room for `extra` more after its first `size` (doubled when it lacks it)."""
+    if size + extra <= len(values):
+        return values
+    grown = np.empty(max(2 * len(values), size + extra, 64), dtype=values.dtype)
+    grown[:size] = values[:size]
+    return grown
+
+
 @dataclass
 class ScoreWindow:
     """Recent raw scores under one model version, when each was made, and whether the model lane held it."""
 
-    created: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-    scores: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-    model_held: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
-    ordered: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))  # `scores`, sorted
+    _created: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    _scores: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    _model_held: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
+    size: int = 0  # the arrays' first `size` entries are the window's
+    ordered: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))  # sorted, but for `recent`
+    recent: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))  # the rest, sorted
     held: int = 0  # model_held.sum()
     recent_ids: dict[str, float] = field(default_factory=dict)  # ids a top-up may read again: skipped
     read_from: datetime | None = None  # the next top-up reads ids made from here on
@@ -49,38 +67,60 @@ class ScoreWindow:
     used_at: float = field(default_factory=time.monotonic)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    @property
+    def created(self) -> npt.NDArray[np.float64]:
+        return self._created[: self.size]
+
+    @property
+    def scores(self) -> npt.NDArray[np.float64]:
+        return self._scores[: self.size]
+
+    @property
+    def model_held(self) -> npt.NDArray[np.bool_]:
+        return self._model_held[: self.size]
+
     def add(self, rows: Sequence[ScoredRow]) -> None:
         """Add rows not seen before (call with `lock` held)."""
         fresh = [row for row in rows if row[0] not in self.recent_ids]
         if not fresh:
             return
         self.recent_ids.update((row[0], row[1].timestamp()) for row in fresh)
-        self.created = np.concatenate([self.created, _floats([row[1].timestamp() for row in fresh])])
-        scores = _floats([row[2] for row in fresh])
-        self.scores = np.concatenate([self.scores, scores])
-        scores.sort()
-        self.ordered = np.insert(self.ordered, np.searchsorted(self.ordered, scores), scores)
-        held = np.array([row[3] == "model" for row in fresh], dtype=np.bool_)
-        self.model_held = np.concatenate([self.model_held, held])
-        self.held += int(held.sum())
+        size, end = self.size, self.size + len(fresh)
+        self._created = _grown(self._created, size, len(fresh))
+        self._created[size:end] = [row[1].timestamp() for row in fresh]
+        self._scores = _grown(self._scores, size, len(fresh))
+        self._scores[size:end] = [row[2] for row in fresh]
+        self._model_held = _grown(self._model_held, size, len(fresh))
+        self._model_held[size:end] = [row[3] == "model" for row in fresh]
+        self.size = end
+        self.held += int(self._model_held[size:end].sum())
+        scores = np.sort(self._scores[size:end])
+        if (
+            len(self.recent) + len(scores) < MERGE_EVERY
+        ):  # new arrays: a reader outside the lock keeps its own
+            self.recent = np.insert(self.recent, np.searchsorted(self.recent, scores), scores)
+        else:
+            self.ordered = np.sort(np.concatenate([self.ordered, self.recent, scores]))
+            self.recent = np.zeros(0)
 
     def forget(self, *, older_than: datetime, read_from: datetime) -> None:
         """Drop scores made before `older_than`, and the ids no top-up from `read_from` on can return."""
         keep = self.created >= older_than.timestamp()
         if not keep.all():
-            self.created = self.created[keep]
-            self.scores = self.scores[keep]
-            self.model_held = self.model_held[keep]
-            self.ordered = np.sort(self.scores)
-            self.held = int(self.model_held.sum())
+            self._created = self.created[keep]
+            self._scores = self.scores[keep]
+            self._model_held = self.model_held[keep]
+            self.size = len(self._scores)
+            self.ordered, self.recent = np.sort(self._scores), np.zeros(0)
+            self.held = int(self._model_held.sum())
         floor = read_from.timestamp()
         self.recent_ids = {key: made for key, made in self.recent_ids.items() if made >= floor}
         self.read_from = read_from
 
     def corrected_rate(self, rate: float) -> float:
         """The model-lane rate that brings the window's realised rate back to `rate` over the catch-up horizon."""
-        deficit = rate * len(self.scores) - self.held
-        horizon = min(CATCH_UP_SHARE * len(self.scores), CATCH_UP_HOLDS / rate)
+        deficit = rate * self.size - self.held
+        horizon = min(CATCH_UP_SHARE * self.size, CATCH_UP_HOLDS / rate)
         corrected = rate + deficit / max(1.0, horizon)
         return min(max(corrected, rate * RATE_BOUNDS[0]), rate * RATE_BOUNDS[1], 1.0)
 
@@ -144,13 +184,13 @@ class LiveThresholds:
         """The threshold for selecting `rate` of this partner's items, counting the batch's own scores."""
         own = self._current(session, (partner_id, model_version))
         with own.lock:
-            ordered, rate = own.ordered, own.corrected_rate(rate)
-        if len(ordered) >= self.min_items:
-            return threshold_among(ordered, batch_scores, rate, "partner")
+            ordered, recent, rate = own.ordered, own.recent, own.corrected_rate(rate)
+        if len(ordered) + len(recent) >= self.min_items:
+            return threshold_among(ordered, np.concatenate([recent, batch_scores]), rate, "partner")
         pool = self._current(session, (None, model_version))
         with pool.lock:
-            pooled = pool.ordered
-        return threshold_among(pooled, batch_scores, rate, "model version")
+            ordered, recent = pool.ordered, pool.recent
+        return threshold_among(ordered, np.concatenate([recent, batch_scores]), rate, "model version")
 
     def record(
         self, session: Session, *, partner_id: int, model_version: str, rows: Sequence[ScoredRow]

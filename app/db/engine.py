@@ -6,16 +6,19 @@ from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVarTuple, overload
 
 import orjson
-from sqlalchemy import Dialect, Engine, Insert, create_engine, event
+from sqlalchemy import Dialect, Engine, Executable, Insert, Result, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.sql.selectable import TypedReturnsRows
+from sqlalchemy.util.typing import TupleAny
 
 SQLITE_BUSY_TIMEOUT_S = 30
 POSTGRES_CONNECT_TIMEOUT_S = 5  # an unreachable server fails the request (503) instead of holding its thread
 SQLITE_BEGIN_OPTION = "sqlite_begin"
+_Ts = TypeVarTuple("_Ts")
 
 
 def normalise_database_url(url: str) -> str:
@@ -172,6 +175,25 @@ def _positional_rows(statement: Insert, dialect: Dialect, columns: tuple[str, ..
     return _PositionalRows(
         compiled.string, values, tuple((position, p) for position, p in processors if p is not None)
     )
+
+
+@overload
+def read_columns(
+    session: Session, statement: TypedReturnsRows[*_Ts], parameters: Mapping[str, Any] | None = None
+) -> Result[*_Ts]: ...
+@overload
+def read_columns(
+    session: Session, statement: Executable, parameters: Mapping[str, Any] | None = None
+) -> Result[*TupleAny]: ...
+def read_columns(
+    session: Session, statement: Executable, parameters: Mapping[str, Any] | None = None
+) -> Result[*TupleAny]:
+    """Run a select of columns (no ORM entity) in the session's transaction, as `session.execute` does: the
+    same autoflush first, the same rows, but without the ORM's per-statement bookkeeping (about as much CPU
+    as SQLite's own work for a one-row read: a batch's version, audit head and repeat reads)."""
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(statement, parameters)
 
 
 def execute_rows(session: Session, statement: Insert, rows: Sequence[Mapping[str, Any]]) -> None:

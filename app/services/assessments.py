@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
-from app.db.engine import execute_rows
+from app.db.engine import execute_rows, read_columns
 from app.db.history_store import SqlHistoryStore
 from app.db.tables import Assessment, Partner, ReviewCase
 from app.ids import new_id
@@ -146,7 +146,7 @@ def _existing(
         return {}
     item_ids = orjson.dumps(sorted({item_id for item_id, _ in wanted})).decode()
     statement = _EXISTING[session.get_bind().dialect.name == "postgresql"]
-    rows = session.execute(statement, {"partner_id": partner.id, "item_ids": item_ids})
+    rows = read_columns(session, statement, {"partner_id": partner.id, "item_ids": item_ids})
     return {key: row for row in rows if (key := (row.item_id, row.posted_on)) in wanted}
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import Select, Table, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
+from app.db.engine import read_columns
 from app.db.tables import AUDIT_SEQUENCE, AuditRecord
 
 GENESIS = "0" * 64
@@ -94,7 +95,7 @@ def _head_and_seq(session: Session, chain: int) -> tuple[int, str, int]:
     """(chain_seq, hash) of the chain's last record ((0, GENESIS) for an empty chain) and the next `seq`, in
     one statement."""
     statement = _head_and_seq_statement(_postgres(session))
-    position, prev_hash, seq = session.execute(statement, {"chain": chain}).one()
+    position, prev_hash, seq = read_columns(session, statement, {"chain": chain}).one()
     return (position, prev_hash, seq) if position is not None else (0, GENESIS, seq)
 
 

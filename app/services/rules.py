@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
+from app.db.engine import read_columns
 from app.db.tables import CapacitySetting, ListEntry, RuleVersion, TargetingVersion
 from model.money import to_eur
 from model.shipment import CountryCode, ItemCategory, MailClass, PostingChannel, Service
@@ -240,7 +241,7 @@ def _targeting(session: Session) -> _Targeting:
     if transaction is not None and seen is not None and seen[0] is transaction:
         return cast(_Targeting, seen[1])  # checked once per transaction: rules and lists ask for it
     engine = session.get_bind().engine
-    version = session.execute(_VERSION).scalar_one()
+    version = read_columns(session, _VERSION).scalar_one()
     targeting = _cache.get(engine)
     if targeting is None or targeting.version != version:
         targeting = _Targeting(

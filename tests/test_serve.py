@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,15 +107,17 @@ def serve(
     log = tmp_path / "server.log"
     command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port), *options]
     with log.open("wb") as output:
-        process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(  # a session of its own: killed with its workers, none left orphaned
+            command, env=env, cwd=tmp_path, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
     server = Server(f"http://127.0.0.1:{port}", env, tmp_path, process, log)
     try:
         wait_until_ready(server)
         yield server
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
+        with suppress(ProcessLookupError):  # the server and any worker of it still running
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import Engine, insert, text
 
 from app.credentials import PartnerKind, create_partner
 from app.db.engine import execute_rows, make_engine, session_factory
@@ -57,46 +57,49 @@ def _row(item_id: str, **changes: Any) -> dict[str, Any]:
     return {**row, **changes}
 
 
-@pytest.mark.postgres
-def test_json_rows_are_stored_as_executemany_stores_them() -> None:
-    rows = [
-        _row("AA000000001NL"),
-        _row("AA000000002NL", score=math.inf, raw_score=-math.inf, threshold=math.nan, features=None),
-        _row("AA000000003NL", referral=None, selection_reason=None, decision="release", hits=[], shipment={}),
-    ]
-    with pg_schema("radar_rows") as url:
-        upgrade(url)
-        engine = make_engine(url)
-        sessions = session_factory(engine)
-        with sessions.begin() as session:
-            by_json, by_executemany = (
-                create_partner(session, name=name, kind=PartnerKind.POST) for name in ("json", "executemany")
-            )
-            session.flush()
-            ids = by_json.id, by_executemany.id
-        with sessions.begin() as session:
-            _insert_assessments(session, [{**row, "partner_id": ids[0]} for row in rows])
-        with sessions.begin() as session:
-            copies = [{**row, "id": row["id"] + "m", "partner_id": ids[1]} for row in rows]
-            session.execute(insert(_ASSESSMENTS), copies)
-        columns = [c.name for c in _ASSESSMENTS.columns if c.name not in ("id", "partner_id")]
-        read = text(
-            f"SELECT {', '.join(f'{name}::text' for name in columns)} FROM assessments"
-            " WHERE partner_id = :partner ORDER BY item_id"
-        )
-        with engine.connect() as connection:
-            stored = [connection.execute(read, {"partner": partner}).all() for partner in ids]
-        engine.dispose()
-    assert len(stored[0]) == len(rows)
-    assert stored[0] == stored[1]
-    assert stored[0][1][columns.index("score")] == "Infinity"
-
-
 _ROWS = [
     _row("AA000000001NL"),
     _row("AA000000002NL", score=math.inf, raw_score=-math.inf, threshold=math.nan, features=None),
     _row("AA000000003NL", referral=None, selection_reason=None, decision="release", hits=[], shipment={}),
 ]
+_COLUMNS = [c.name for c in _ASSESSMENTS.columns if c.name not in ("id", "partner_id")]
+
+
+def _stored_both_ways(url: str, rows: list[dict[str, Any]]) -> tuple[Engine, tuple[int, int]]:
+    """`rows` inserted for one partner by `_insert_assessments` and for another by SQLAlchemy's executemany;
+    the migrated database's engine and the two partners' ids."""
+    upgrade(url)
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        fast, executemany = (
+            create_partner(session, name=name, kind=PartnerKind.POST) for name in ("fast", "executemany")
+        )
+        session.flush()
+        ids = fast.id, executemany.id
+    with sessions.begin() as session:
+        _insert_assessments(session, [{**row, "partner_id": ids[0]} for row in rows])
+    with sessions.begin() as session:
+        session.execute(
+            insert(_ASSESSMENTS), [{**row, "id": row["id"] + "m", "partner_id": ids[1]} for row in rows]
+        )
+    return engine, ids
+
+
+@pytest.mark.postgres
+def test_json_rows_are_stored_as_executemany_stores_them() -> None:
+    with pg_schema("radar_rows") as url:
+        engine, ids = _stored_both_ways(url, _ROWS)
+        read = text(
+            f"SELECT {', '.join(f'{name}::text' for name in _COLUMNS)} FROM assessments"
+            " WHERE partner_id = :partner ORDER BY item_id"
+        )
+        with engine.connect() as connection:
+            stored = [connection.execute(read, {"partner": partner}).all() for partner in ids]
+        engine.dispose()
+    assert len(stored[0]) == len(_ROWS)
+    assert stored[0] == stored[1]
+    assert stored[0][1][_COLUMNS.index("score")] == "Infinity"
 
 
 def _sqlite_values(connection: Any, query: str) -> list[list[tuple[str, str]]]:
@@ -107,23 +110,8 @@ def _sqlite_values(connection: Any, query: str) -> list[list[tuple[str, str]]]:
 
 def test_sqlite_driver_rows_are_stored_as_executemany_stores_them(tmp_path: Path) -> None:
     rows = [{**row, "threshold": -0.0} if math.isnan(row["threshold"]) else row for row in _ROWS]  # NaN: NULL
-    url = f"sqlite:///{tmp_path / 'radar.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    sessions = session_factory(engine)
-    with sessions.begin() as session:
-        by_driver, by_executemany = (
-            create_partner(session, name=name, kind=PartnerKind.POST) for name in ("driver", "executemany")
-        )
-        session.flush()
-        ids = by_driver.id, by_executemany.id
-    with sessions.begin() as session:
-        _insert_assessments(session, [{**row, "partner_id": ids[0]} for row in rows])
-    with sessions.begin() as session:
-        copies = [{**row, "id": row["id"] + "m", "partner_id": ids[1]} for row in rows]
-        session.execute(insert(_ASSESSMENTS), copies)
-    columns = [c.name for c in _ASSESSMENTS.columns if c.name not in ("id", "partner_id")]
-    selected = ", ".join(f"typeof({name}), {name}" for name in columns)
+    engine, ids = _stored_both_ways(f"sqlite:///{tmp_path / 'radar.db'}", rows)
+    selected = ", ".join(f"typeof({name}), {name}" for name in _COLUMNS)
     with engine.connect() as connection:
         stored = [
             _sqlite_values(

@@ -16,6 +16,7 @@ import fcntl
 import logging
 import os
 import tempfile
+from contextlib import suppress
 from pathlib import Path
 from typing import IO
 
@@ -25,7 +26,10 @@ _held: list[IO[bytes]] = []  # the claimed core's lock file, kept open for the p
 
 def _claim(cores: list[int], directory: Path) -> int | None:
     for core in cores:
-        handle = (directory / f"parcel-radar-core-{core}.lock").open("ab")
+        try:  # a file another user left, or one that cannot be made: that core is skipped
+            handle = (directory / f"parcel-radar-core-{core}.lock").open("ab")
+        except OSError:
+            continue
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -49,6 +53,7 @@ def pin_to_own_core(directory: Path | None = None) -> int | None:
         logger.warning("every core of %s is claimed by another server process: not pinned", allowed)
         return None
     for thread in os.listdir("/proc/self/task"):
-        os.sched_setaffinity(int(thread), {core})
+        with suppress(ProcessLookupError):  # a thread that ended meanwhile
+            os.sched_setaffinity(int(thread), {core})
     logger.info("pinned to core %d", core)
     return core

@@ -79,7 +79,9 @@ class _WorkerProcesses(Collector):
         self._directory = directory
 
     def collect(self) -> Iterable[Metric]:
-        pids = {int(path.stem.rsplit("_", 1)[1]) for path in self._directory.glob("*.db")}
+        # the library's files are named <kind>_<pid>.db; anything else in the directory is not a worker's
+        named = (path.stem.rsplit("_", 1)[1] for path in self._directory.glob("*_*.db"))
+        pids = {int(number) for number in named if number.isdigit()}
         families: dict[str, Metric] = {}
         for pid in sorted(p for p in pids if _runs_under(p, os.getppid())):
             for family in _process(pid).collect():

@@ -100,3 +100,13 @@ def test_off_by_default(started: tuple[Path, Path], model_dir: Path) -> None:
         assess(server)
         assert cores_of_threads(server.process.pid) == {frozenset(os.sched_getaffinity(0))}
         assert not list(claims.iterdir())
+
+
+def test_a_core_whose_claim_cannot_be_opened_is_skipped(started: tuple[Path, Path], model_dir: Path) -> None:
+    tmp_path, claims = started
+    first, *others = sorted(os.sched_getaffinity(0))
+    (claims / f"parcel-radar-core-{first}.lock").mkdir()  # e.g. another user's file: cannot be opened
+    environment = {"PARCEL_RADAR_PIN_CORES": "true", "TMPDIR": str(claims)}
+    with serve(tmp_path, f"sqlite:///{tmp_path / 'radar.db'}", model_dir, environment=environment) as server:
+        assess(server)
+        assert cores_of_threads(server.process.pid) == {frozenset({others[0]})}

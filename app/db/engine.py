@@ -1,5 +1,6 @@
 """Engine and session factory for SQLite (embedded default) and PostgreSQL."""
 
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.sql.selectable import TypedReturnsRows
 from sqlalchemy.util.typing import TupleAny
 
+logger = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_S = 30
 POSTGRES_CONNECT_TIMEOUT_S = 5  # an unreachable server fails the request (503) instead of holding its thread
 SQLITE_BEGIN_OPTION = "sqlite_begin"
@@ -102,7 +104,18 @@ def _run_after_commit(session: Session) -> None:
     if session.in_nested_transaction() or not (queued := session.info.pop(_AFTER_COMMIT, None)):
         return  # a savepoint's release: its callbacks wait for the outermost commit
     for _, callback in queued:
-        callback()
+        try:
+            callback()
+        except Exception:  # the work is committed: a failed count must not fail it, nor the callbacks after
+            logger.exception("a callback after the commit failed")
+
+
+@event.listens_for(AppSession, "after_transaction_end")
+def _drop_at_end(session: Session, transaction: SessionTransaction) -> None:
+    """The outermost transaction ended: committed (its callbacks ran), rolled back, or closed without either
+    (no after_rollback then): nothing queued in it may run at a later transaction's commit."""
+    if transaction.parent is None:
+        session.info.pop(_AFTER_COMMIT, None)
 
 
 @event.listens_for(AppSession, "after_rollback")

@@ -79,3 +79,37 @@ def test_savepoints_defer_to_the_outer_commit_and_drop_their_own_on_rollback(
 def test_sessions_without_the_listeners_are_refused(sessions: sessionmaker[Session]) -> None:
     with Session(sessions.kw["bind"]) as session, pytest.raises(TypeError):
         after_commit(session, lambda: None)
+
+
+def test_a_transaction_closed_without_commit_or_rollback_forgets_them(
+    sessions: sessionmaker[Session],
+) -> None:
+    ran: list[str] = []
+    with sessions() as session:
+        session.begin()
+        _write(session)
+        after_commit(session, lambda: ran.append("closed"))
+        session.close()  # no after_rollback fires for this; the session is used again
+        with session.begin():
+            _write(session)
+            after_commit(session, lambda: ran.append("committed"))
+    assert ran == ["committed"]
+
+
+def test_a_failing_callback_neither_fails_the_commit_nor_stops_the_others(
+    sessions: sessionmaker[Session], caplog: pytest.LogCaptureFixture
+) -> None:
+    ran: list[str] = []
+
+    def fails() -> None:
+        raise RuntimeError("a count went wrong")
+
+    with sessions() as session:
+        with session.begin():
+            _write(session)
+            after_commit(session, fails)
+            after_commit(session, lambda: ran.append("after the failure"))
+        with session.begin():
+            assert session.execute(text("SELECT count(*) FROM t")).scalar_one() == 1
+    assert ran == ["after the failure"]
+    assert "a callback after the commit failed" in caplog.text

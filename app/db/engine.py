@@ -120,13 +120,10 @@ def _drop_at_end(session: Session, transaction: SessionTransaction) -> None:
 
 @event.listens_for(AppSession, "after_rollback")
 def _drop_after_rollback(session: Session) -> None:
-    if not (queued := session.info.get(_AFTER_COMMIT)):
-        return
+    """A savepoint rolled back: its callbacks go (the whole transaction's go when it ends, `_drop_at_end`)."""
     savepoint = session.get_nested_transaction()  # the one rolled back, or None: the whole transaction
-    if savepoint is None:
-        del session.info[_AFTER_COMMIT]
-        return
-    session.info[_AFTER_COMMIT] = [entry for entry in queued if not _within(entry[0], savepoint)]
+    if savepoint is not None and (queued := session.info.get(_AFTER_COMMIT)):
+        session.info[_AFTER_COMMIT] = [entry for entry in queued if not _within(entry[0], savepoint)]
 
 
 def _within(transaction: SessionTransaction | None, savepoint: SessionTransaction) -> bool:
